@@ -1,0 +1,154 @@
+//! Errors: user errors (config, SQL, graph, bad input) kept apart from
+//! internal ones, each carrying the file, model or table it is about.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use deltalake::DeltaTableError;
+use deltalake::datafusion::error::DataFusionError;
+
+/// `Result` with lakemart's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem found in the project, located as precisely as we can.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    /// The file the problem is in, relative to the project root.
+    pub file: PathBuf,
+    /// 1-based line, where one is known.
+    pub line: Option<usize>,
+    /// 1-based column, where one is known.
+    pub column: Option<usize>,
+    /// The model or source table the problem belongs to.
+    pub model: Option<String>,
+    /// A short, stable name for the kind of problem (`syntax`, `unknown-table`, …).
+    pub kind: &'static str,
+    /// What is wrong, in words, with what to do about it where we know.
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub(crate) fn new(file: impl Into<PathBuf>, kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            line: None,
+            column: None,
+            model: None,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn at(mut self, line: Option<usize>, column: Option<usize>) -> Self {
+        self.line = line;
+        self.column = column;
+        self
+    }
+
+    pub(crate) fn in_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": error[{}]", self.kind)?;
+        if let Some(model) = &self.model {
+            write!(f, " in {model}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Everything that can go wrong in lakemart.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The project does not compile; every problem found in one pass.
+    #[error("{}\n{} error{} found", render(.0), .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Compile(Vec<Diagnostic>),
+
+    /// A configuration file is missing or malformed.
+    #[error("{}: {message}", .file.display())]
+    Config { file: PathBuf, message: String },
+
+    /// The command line asks for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
+
+    /// A source extract could not be ingested.
+    #[error("source {table}: {message}")]
+    Source { table: String, message: String },
+
+    /// A model failed while running.
+    #[error("model {model}: {message}")]
+    Model { model: String, message: String },
+
+    /// A run finished with failed models or sources (their errors were already reported).
+    #[error("{failed} of {total} models and sources failed")]
+    RunFailed { failed: usize, total: usize },
+
+    /// File-system trouble outside Delta.
+    #[error("{}: {source}", .path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error(transparent)]
+    Delta(#[from] DeltaTableError),
+
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+
+    /// A broken invariant: this is a bug in lakemart.
+    #[error("internal error (this is a bug in lakemart): {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code for this error (see docs/operations in DESIGN.md):
+    /// 1 a model, test or source failed; 2 usage, config or compile error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Compile(_) | Error::Config { .. } | Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn config(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Config {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+}
+
+fn render(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// DataFusion's message without its backtrace and its "Error during planning:" wrapper noise.
+pub(crate) fn df_message(e: &DataFusionError) -> String {
+    let root = e.find_root();
+    let text = match root {
+        DataFusionError::Diagnostic(_, inner) => inner.strip_backtrace(),
+        other => other.strip_backtrace(),
+    };
+    text.trim().to_string()
+}

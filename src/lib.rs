@@ -1,0 +1,34 @@
+//! lakemart builds a bank's customer data mart on a Delta Lake lakehouse.
+//!
+//! ```text
+//!  landing/<biz_date>/<system>/…       extract files of the source systems
+//!        │  source: read, trim, type, add biz_date
+//!        ▼
+//!  <lakehouse>/src/<system>_<table>    staged sources, partitioned by biz_date
+//!        │  project → compile: SQL → table refs → Dag → LogicalPlan per model
+//!        ▼
+//!  <lakehouse>/foundation/<model>      subject-area integration
+//!  <lakehouse>/aggregation/<model>     customer summaries
+//!  <lakehouse>/application/<model>     customer_360 and friends
+//!        │  query: every table as layer.table
+//!        ▼
+//!  analysts (lakemart query, any Delta reader)
+//! ```
+//!
+//! Every arrow is a streamed DataFusion plan written as one Delta commit tagged
+//! with the run id, business date and model. Calls point one way:
+//! `commands` → `run`/`query` → `compile`, `source`, `store` → `project`.
+
+pub mod cli;
+pub mod commands;
+pub mod compile;
+pub mod dag;
+pub mod engine;
+pub mod error;
+pub mod project;
+pub mod query;
+pub mod run;
+pub mod source;
+pub mod store;
+
+pub use error::{Diagnostic, Error, Result};

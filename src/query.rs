@@ -1,0 +1,88 @@
+//! Analyst SQL over the lakehouse: every table that exists is registered as
+//! `layer.table` at its latest version, and results print as text, CSV or JSON.
+
+use deltalake::arrow::array::RecordBatch;
+use deltalake::arrow::util::pretty::pretty_format_batches;
+use deltalake::datafusion::prelude::SessionContext;
+
+use crate::engine;
+use crate::error::{Error, Result, df_message};
+use crate::project::{Layer, Project};
+use crate::store::Lakehouse;
+
+/// Output formats of `lakemart query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    /// An aligned text table.
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// A session with every built table of the project registered.
+pub async fn session(project: &Project, lakehouse: &Lakehouse) -> Result<SessionContext> {
+    let ctx = engine::session(engine::cores())?;
+    let tables = project
+        .sources
+        .values()
+        .map(|s| (Layer::Src, s.staged_name()))
+        .chain(project.models.values().map(|m| (m.layer, m.table().to_string())));
+    for (layer, table) in tables {
+        if let Some(t) = lakehouse.open(layer, &table).await? {
+            engine::register(&ctx, layer, &table, t.table_provider().await?)?;
+        }
+    }
+    Ok(ctx)
+}
+
+/// Run `sql` and collect its result (analyst queries are expected to be small).
+pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    let df = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| Error::Usage(format!("query: {}", df_message(&e))))?;
+    Ok(df.collect().await?)
+}
+
+/// Render batches in `format`.
+pub fn render(batches: &[RecordBatch], format: QueryFormat) -> Result<String> {
+    use deltalake::arrow::{csv, json};
+    Ok(match format {
+        QueryFormat::Table => {
+            pretty_format_batches(batches)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .to_string()
+                + "\n"
+        }
+        QueryFormat::Csv => {
+            let mut buf = Vec::new();
+            {
+                let mut w = csv::WriterBuilder::new().with_header(true).build(&mut buf);
+                for b in batches {
+                    w.write(b).map_err(|e| Error::Internal(e.to_string()))?;
+                }
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+        QueryFormat::Json => {
+            let mut buf = Vec::new();
+            {
+                let mut w = json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, json::writer::JsonArray>(&mut buf);
+                for b in batches {
+                    w.write(b).map_err(|e| Error::Internal(e.to_string()))?;
+                }
+                w.finish().map_err(|e| Error::Internal(e.to_string()))?;
+            }
+            let mut s = String::from_utf8_lossy(&buf).into_owned();
+            if s.is_empty() {
+                s.push_str("[]");
+            }
+            s.push('\n');
+            s
+        }
+    })
+}

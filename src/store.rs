@@ -1,0 +1,193 @@
+//! The lakehouse: where each table lives, opening tables, and the Delta
+//! commits lakemart makes (full overwrite, one-partition replace), each
+//! tagged with run id, business date and model.
+//!
+//! Everything is a URL: `file://` by default, any object store deltalake knows.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use deltalake::datafusion::common::ScalarValue;
+use deltalake::datafusion::execution::SessionState;
+use deltalake::datafusion::logical_expr::{LogicalPlan, col, lit};
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::operations::write::SchemaMode;
+use deltalake::protocol::SaveMode;
+use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
+use futures::TryStreamExt;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::project::Layer;
+
+/// The root of the lakehouse and the layout below it:
+/// `<root>/<layer>/<table>` for `src`, `foundation`, `aggregation`, `application`.
+#[derive(Debug, Clone)]
+pub struct Lakehouse {
+    root: Url,
+}
+
+/// Who wrote a commit: stored in every commit's info as `lakemart.*`.
+#[derive(Debug, Clone)]
+pub struct CommitTag {
+    pub run_id: String,
+    pub biz_date: NaiveDate,
+    pub model: String,
+}
+
+/// What a write committed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOutcome {
+    /// The table's Delta version after the commit.
+    pub version: u64,
+    /// Rows written by this commit.
+    pub rows: u64,
+}
+
+impl Lakehouse {
+    /// A lakehouse at `location`: a URL (`s3://…`, `file://…`) or a path,
+    /// relative to `base` when it is not absolute.
+    pub fn new(location: &str, base: &Path) -> Result<Lakehouse> {
+        let mut root = if location.contains("://") {
+            Url::parse(location).map_err(|e| Error::Usage(format!("lakehouse '{location}' is not a valid URL: {e}")))?
+        } else {
+            let path = base.join(location);
+            let path = std::path::absolute(&path).map_err(|e| Error::io(&path, e))?;
+            Url::from_directory_path(&path)
+                .map_err(|_| Error::Usage(format!("lakehouse path {} cannot be made a URL", path.display())))?
+        };
+        if !root.path().ends_with('/') {
+            let p = format!("{}/", root.path());
+            root.set_path(&p);
+        }
+        Ok(Lakehouse { root })
+    }
+
+    pub fn root(&self) -> &Url {
+        &self.root
+    }
+
+    /// Where `layer.table` lives.
+    pub fn table_url(&self, layer: Layer, table: &str) -> Result<Url> {
+        self.root
+            .join(&format!("{layer}/{table}/"))
+            .map_err(|e| Error::Internal(format!("table url for {layer}.{table}: {e}")))
+    }
+
+    /// Open `layer.table` at its latest version, or `None` when it was never written.
+    pub async fn open(&self, layer: Layer, table: &str) -> Result<Option<DeltaTable>> {
+        let url = self.table_url(layer, table)?;
+        if let Ok(path) = url.to_file_path()
+            && !path.join("_delta_log").is_dir()
+        {
+            return Ok(None);
+        }
+        match deltalake::open_table(url).await {
+            Ok(t) => Ok(Some(t)),
+            Err(DeltaTableError::NotATable(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A handle for writing `layer.table`, whether or not it exists yet.
+    async fn for_write(&self, layer: Layer, table: &str) -> Result<DeltaTable> {
+        let url = self.table_url(layer, table)?;
+        if let Some(existing) = self.open(layer, table).await? {
+            return Ok(existing);
+        }
+        if let Ok(path) = url.to_file_path() {
+            std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        // A table not created yet: a handle without loading a log that is not there.
+        Ok(DeltaTableBuilder::from_url(url)?.build()?)
+    }
+
+    /// Replace the whole table with the result of `plan`, streamed (schema replaced too).
+    pub async fn overwrite(
+        &self,
+        layer: Layer,
+        table: &str,
+        plan: LogicalPlan,
+        state: SessionState,
+        tag: &CommitTag,
+    ) -> Result<WriteOutcome> {
+        let written = self
+            .for_write(layer, table)
+            .await?
+            .write(vec![])
+            .with_input_plan(plan)
+            .with_session_state(Arc::new(state))
+            .with_save_mode(SaveMode::Overwrite)
+            .with_schema_mode(SchemaMode::Overwrite)
+            .with_target_file_size(std::num::NonZeroU64::new(128 * 1024 * 1024))
+            .with_commit_properties(commit_properties(tag))
+            .await?;
+        outcome(&written).await
+    }
+
+    /// Replace the `biz_date` partition of a table partitioned by `biz_date`
+    /// (created on first write), streamed. Other dates are untouched.
+    pub async fn replace_biz_date(
+        &self,
+        layer: Layer,
+        table: &str,
+        plan: LogicalPlan,
+        state: SessionState,
+        tag: &CommitTag,
+    ) -> Result<WriteOutcome> {
+        let target = self.for_write(layer, table).await?;
+        let exists = target.version().is_some();
+        let mut write = target
+            .write(vec![])
+            .with_input_plan(plan)
+            .with_session_state(Arc::new(state))
+            .with_target_file_size(std::num::NonZeroU64::new(128 * 1024 * 1024))
+            .with_commit_properties(commit_properties(tag));
+        write = if exists {
+            let days = days_since_epoch(tag.biz_date);
+            write
+                .with_save_mode(SaveMode::Overwrite)
+                .with_replace_where(col("biz_date").eq(lit(ScalarValue::Date32(Some(days)))))
+        } else {
+            write
+                .with_save_mode(SaveMode::ErrorIfExists)
+                .with_partition_columns(["biz_date"])
+        };
+        let written = write.await?;
+        outcome(&written).await
+    }
+}
+
+fn commit_properties(tag: &CommitTag) -> CommitProperties {
+    CommitProperties::default().with_metadata([
+        (
+            "lakemart.run_id".to_string(),
+            serde_json::Value::from(tag.run_id.clone()),
+        ),
+        (
+            "lakemart.biz_date".to_string(),
+            serde_json::Value::from(tag.biz_date.to_string()),
+        ),
+        ("lakemart.model".to_string(), serde_json::Value::from(tag.model.clone())),
+    ])
+}
+
+/// Version and rows added, read back from the commit's own metrics.
+async fn outcome(table: &DeltaTable) -> Result<WriteOutcome> {
+    let version = table.version().unwrap_or(0);
+    let commits: Vec<_> = table.history(Some(1)).try_collect().await?;
+    let rows = commits
+        .first()
+        .and_then(|c| c.info.get("operationMetrics"))
+        .and_then(|m| m.get("num_added_rows"))
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
+    Ok(WriteOutcome { version, rows })
+}
+
+/// Days since 1970-01-01, arrow's `Date32`.
+pub fn days_since_epoch(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days() as i32
+}
