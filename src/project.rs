@@ -307,7 +307,7 @@ struct ModelFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ColumnFile {
-    name: String,
+    name: Spanned<String>,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -529,10 +529,10 @@ impl Project {
                         .columns
                         .into_iter()
                         .map(|c| {
-                            let line = line_of(&text, c.span().start);
                             let c = c.into_inner();
+                            let line = line_of(&text, c.name.span().start);
                             ColumnMeta {
-                                name: c.name,
+                                name: c.name.into_inner(),
                                 description: c.description,
                                 pii: c.pii,
                                 line,

@@ -1,0 +1,1 @@
+//! Issue 2: an independent reader (Python `deltalake`) reads what lakemart wrote.

@@ -1,0 +1,7 @@
+//! The one integration-test binary: each area of lakemart in its own module.
+
+mod common;
+mod compile_errors;
+mod interop;
+mod run_failures;
+mod sample_mart;

@@ -1,0 +1,251 @@
+//! Issue 2: `run` builds in dependency order, records who wrote each commit,
+//! is repeatable, and a failure skips exactly its downstream (exit 1).
+
+use crate::common::tiny_project;
+
+fn events(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+fn finished<'a>(events: &'a [serde_json::Value], model: &str) -> &'a serde_json::Value {
+    events
+        .iter()
+        .find(|e| e["event"] == "model_finished" && e["model"] == model)
+        .unwrap_or_else(|| panic!("no model_finished for {model}"))
+}
+
+#[test]
+fn run_builds_tables_and_query_reads_them() {
+    let p = tiny_project();
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("application.customer_360  success"), "{}", r.stdout);
+    assert!(r.stdout.contains("3 succeeded, 0 failed, 0 skipped"), "{}", r.stdout);
+
+    let q = p.run(&[
+        "query",
+        "SELECT customer_id, aum, biz_date FROM application.customer_360 ORDER BY customer_id",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(q.code, 0, "{}", q.stderr);
+    // Trimmed, empty → NULL → 0.00, money kept as decimal.
+    assert_eq!(
+        q.stdout,
+        "customer_id,aum,biz_date\nC1,100.50,2024-06-30\nC2,0.00,2024-06-30\nC3,7.25,2024-06-30\n"
+    );
+
+    let json = p.run(&[
+        "query",
+        "SELECT cust_id, balance, open_date FROM src.core_customer WHERE cust_id = 'C3'",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        json.stdout.trim(),
+        r#"[{"cust_id":"C3","balance":7.25,"open_date":null}]"#
+    );
+
+    let table = p.run(&["query", "SELECT count(*) AS n FROM foundation.customer"]);
+    assert!(table.stdout.contains("| 3 |"), "{}", table.stdout);
+}
+
+#[test]
+fn staged_sources_keep_every_date_and_a_rerun_replaces_only_its_own() {
+    let p = tiny_project();
+    assert_eq!(p.run(&["run", "--from", "2024-06-29", "--to", "2024-06-30"]).code, 0);
+    assert_eq!(
+        p.run(&["run", "--date", "2024-06-29", "--select", "src.core_customer"])
+            .code,
+        0
+    );
+    let q = p.run(&["query", "SELECT biz_date, count(*) AS n, sum(balance) AS total FROM src.core_customer GROUP BY biz_date ORDER BY biz_date", "--format", "csv"]);
+    assert_eq!(q.stdout, "biz_date,n,total\n2024-06-29,2,105.00\n2024-06-30,3,107.75\n");
+}
+
+#[test]
+fn a_second_run_of_the_same_date_gives_identical_tables() {
+    let p = tiny_project();
+    let sql = "SELECT * FROM application.customer_360 ORDER BY customer_id";
+    assert_eq!(p.run(&["run", "--date", "2024-06-30"]).code, 0);
+    let first = p.run(&["query", sql, "--format", "csv"]).stdout;
+    assert_eq!(p.run(&["run", "--date", "2024-06-30"]).code, 0);
+    let second = p.run(&["query", sql, "--format", "csv"]).stdout;
+    assert_eq!(first, second);
+    let staged = p
+        .run(&[
+            "query",
+            "SELECT count(*) AS n FROM src.core_customer",
+            "--format",
+            "csv",
+        ])
+        .stdout;
+    assert_eq!(staged, "n\n3\n", "re-ingesting a date must not duplicate rows");
+}
+
+#[test]
+fn every_commit_records_run_id_business_date_and_model() {
+    let p = tiny_project();
+    let r = p.run(&["run", "--date", "2024-06-30", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ev = events(&r.stdout);
+    let run_id = ev[0]["run_id"].as_str().unwrap().to_string();
+    let log = p
+        .lakehouse()
+        .join("application/customer_360/_delta_log/00000000000000000000.json");
+    let text = std::fs::read_to_string(log).unwrap();
+    let info: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v.get("commitInfo").is_some())
+        .unwrap();
+    let ci = &info["commitInfo"];
+    assert_eq!(ci["lakemart.run_id"], run_id.as_str());
+    assert_eq!(ci["lakemart.biz_date"], "2024-06-30");
+    assert_eq!(ci["lakemart.model"], "application.customer_360");
+    let done = finished(&ev, "application.customer_360");
+    assert_eq!(done["rows"], 3);
+    assert_eq!(done["delta_version"], 0);
+    let last = ev.last().unwrap();
+    assert_eq!(last["event"], "run_finished");
+    assert_eq!(last["success"], 3);
+}
+
+#[test]
+fn a_failing_model_skips_exactly_its_downstream() {
+    let p = tiny_project();
+    // Compiles (types are fine) but divides by zero at run time.
+    p.write(
+        "sql/foundation/customer/risky.sql",
+        "SELECT customer_id, CAST(1 AS BIGINT) / (count(*) OVER () - count(*) OVER ()) AS ratio FROM foundation.customer\n",
+    );
+    p.write(
+        "sql/aggregation/customer/after_risky.sql",
+        "SELECT * FROM foundation.risky\n",
+    );
+    p.write(
+        "sql/application/customer/after_after.sql",
+        "SELECT * FROM aggregation.after_risky\n",
+    );
+    let r = p.run(&["run", "--date", "2024-06-30", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let ev = events(&r.stdout);
+    assert_eq!(finished(&ev, "foundation.risky")["status"], "failed");
+    assert!(
+        finished(&ev, "foundation.risky")["error"]
+            .as_str()
+            .unwrap()
+            .contains("Divide by zero")
+    );
+    assert_eq!(finished(&ev, "aggregation.after_risky")["status"], "skipped");
+    assert_eq!(
+        finished(&ev, "aggregation.after_risky")["error"],
+        "upstream foundation.risky failed"
+    );
+    assert_eq!(finished(&ev, "application.after_after")["status"], "skipped");
+    // Independent branches still ran.
+    assert_eq!(finished(&ev, "application.customer_360")["status"], "success");
+    let last = ev.last().unwrap();
+    assert_eq!(
+        (
+            last["success"].as_u64(),
+            last["failed"].as_u64(),
+            last["skipped"].as_u64()
+        ),
+        (Some(3), Some(1), Some(2))
+    );
+
+    let text = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(text.code, 1);
+    assert!(
+        text.stdout
+            .contains("FAILED foundation.risky\n  model foundation.risky: Divide by zero error"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stderr.contains("1 of 6 models and sources failed for 2024-06-30"),
+        "{}",
+        text.stderr
+    );
+}
+
+#[test]
+fn a_missing_extract_fails_its_source_and_what_reads_it() {
+    let p = tiny_project();
+    let r = p.run(&["run", "--date", "2024-07-01", "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let ev = events(&r.stdout);
+    let src = finished(&ev, "src.core_customer");
+    assert_eq!(src["status"], "failed");
+    assert!(
+        src["error"]
+            .as_str()
+            .unwrap()
+            .contains("customer_20240701.csv has not landed for 2024-07-01"),
+        "{src}"
+    );
+    assert_eq!(finished(&ev, "foundation.customer")["status"], "skipped");
+}
+
+#[test]
+fn a_bad_value_or_header_fails_the_source_and_commits_nothing() {
+    let p = tiny_project();
+    assert_eq!(p.run(&["run", "--date", "2024-06-30"]).code, 0);
+    p.write(
+        "landing/2024-06-30/core/customer_20240630.csv",
+        "cust_id,balance,open_date\nC1,12x.00,2020-01-01\n",
+    );
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("FAILED src.core_customer"), "{}", r.stdout);
+    assert!(r.stdout.contains("12x.00"), "{}", r.stdout);
+    p.write(
+        "landing/2024-06-30/core/customer_20240630.csv",
+        "cust_id,bal,open_date\nC1,1.00,2020-01-01\n",
+    );
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("line 1: header is [cust_id, bal, open_date] but models/sources/core.toml declares [cust_id, balance, open_date]"),
+        "{}",
+        r.stdout
+    );
+    // The earlier good load is intact.
+    let q = p.run(&[
+        "query",
+        "SELECT count(*) AS n FROM src.core_customer",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(q.stdout, "n\n3\n");
+}
+
+#[test]
+fn selecting_an_unknown_model_suggests_names() {
+    let p = tiny_project();
+    let r = p.run(&["run", "--select", "foundation.custmer"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("no model or source named 'foundation.custmer'; did you mean 'foundation.customer'"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn selecting_a_model_whose_upstream_was_never_built_says_so() {
+    let p = tiny_project();
+    let r = p.run(&["run", "--date", "2024-06-30", "--select", "application.customer_360"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("upstream table foundation.customer has not been built in this lakehouse yet"),
+        "{}",
+        r.stdout
+    );
+}
