@@ -293,11 +293,38 @@ async fn plan_schema(
     statement: Statement,
 ) -> std::result::Result<SchemaRef, DataFusionError> {
     let plan: LogicalPlan = state.statement_to_plan(statement).await?;
-    let plan = plan.with_param_values(biz_date_params(None))?;
+    let plan = storable(plan.with_param_values(biz_date_params(None))?)?;
     let plan = state
         .analyzer()
         .execute_and_check(plan, state.config_options(), |_, _| {})?;
     Ok(Arc::new(plan.schema().as_arrow().clone()))
+}
+
+/// Delta has no unsigned integers: `ROW_NUMBER()` and friends return `UInt64`.
+/// Such columns are cast to the signed type that holds them before writing.
+pub fn storable(plan: LogicalPlan) -> std::result::Result<LogicalPlan, DataFusionError> {
+    use deltalake::datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast};
+    let signed = |dt: &DataType| match dt {
+        DataType::UInt8 => Some(DataType::Int16),
+        DataType::UInt16 => Some(DataType::Int32),
+        DataType::UInt32 | DataType::UInt64 => Some(DataType::Int64),
+        _ => None,
+    };
+    if !plan.schema().fields().iter().any(|f| signed(f.data_type()).is_some()) {
+        return Ok(plan);
+    }
+    let exprs: Vec<Expr> = plan
+        .schema()
+        .iter()
+        .map(|(qualifier, field)| {
+            let column = Expr::Column(deltalake::datafusion::common::Column::from((qualifier, field)));
+            match signed(field.data_type()) {
+                Some(dt) => cast(column, dt).alias(field.name()),
+                None => column,
+            }
+        })
+        .collect();
+    LogicalPlanBuilder::from(plan).project(exprs)?.build()
 }
 
 /// Map a table reference in `layer`'s model to a known table name, or say why not.

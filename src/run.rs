@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::compile::{Compiled, biz_date_params};
+use crate::compile::{Compiled, biz_date_params, storable};
 use crate::engine;
 use crate::error::{Error, Result, df_message};
 use crate::project::Layer;
@@ -316,6 +316,7 @@ async fn build_node(
         .statement_to_plan(model.statement.clone())
         .await
         .and_then(|p| p.with_param_values(biz_date_params(Some(days_since_epoch(tag.biz_date)))))
+        .and_then(storable)
         .map_err(|e| fail(df_message(&e)))?;
     lakehouse
         .overwrite(project_model.layer, project_model.table(), plan, state, tag)

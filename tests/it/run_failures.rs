@@ -249,3 +249,29 @@ fn selecting_a_model_whose_upstream_was_never_built_says_so() {
         r.stdout
     );
 }
+
+#[test]
+fn row_numbers_are_stored_as_signed_integers() {
+    let p = tiny_project();
+    p.write(
+        "sql/foundation/customer/ranked.sql",
+        "SELECT customer_id, ROW_NUMBER() OVER (ORDER BY customer_id) AS rn FROM foundation.customer\n",
+    );
+    let manifest = p.run(&["compile", "--format", "json"]);
+    assert!(
+        manifest
+            .stdout
+            .contains("\"name\": \"rn\",\n          \"type\": \"bigint\""),
+        "{}",
+        manifest.stdout
+    );
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let q = p.run(&[
+        "query",
+        "SELECT customer_id, rn FROM foundation.ranked ORDER BY rn",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(q.stdout, "customer_id,rn\nC1,1\nC2,2\nC3,3\n");
+}
