@@ -32,6 +32,8 @@ pub enum Command {
         /// `text` prints a summary; `json` prints the manifest.
         #[arg(long, value_enum, default_value_t = CompileFormat::Text)]
         format: CompileFormat,
+        #[command(flatten)]
+        selection: Selection,
     },
     /// Ingest the sources of a business date and build every model into its Delta table.
     Run {
@@ -47,12 +49,70 @@ pub enum Command {
         /// How many models and sources run at once. Default: the number of cores.
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
-        /// Run only these models or source tables (space or comma separated names).
-        #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "NAMES")]
-        select: Vec<String>,
+        #[command(flatten)]
+        selection: Selection,
+        /// Re-run only what failed, was skipped or never ran in the last run of the date.
+        #[arg(long)]
+        resume: bool,
+        /// After the first failure start nothing new (what is left is recorded as skipped, for --resume).
+        #[arg(long)]
+        fail_fast: bool,
+        /// Further attempts after a transient failure (storage I/O, commit conflict); SQL errors are not retried.
+        #[arg(long, default_value_t = 2, value_name = "N")]
+        retries: u32,
+        /// Fail a model that runs longer than this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
         /// `text` prints progress and a summary table; `json` prints one event per line.
         #[arg(long, value_enum, default_value_t = RunFormat::Text)]
         format: RunFormat,
+    },
+    /// Re-run what failed or was skipped in the last run of a date (same as `run --resume`).
+    Retry {
+        /// The business date. Default: the latest date that has landed.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+        format: RunFormat,
+    },
+    /// The last run of each business date (or of --date): what failed and why, what it
+    /// skipped, the slowest models and the critical path.
+    Status {
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        /// `text` for people, `json` for machines.
+        #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+        format: RunFormat,
+    },
+    /// Run the data tests declared in model metadata against the tables as they are.
+    Test {
+        #[command(flatten)]
+        selection: Selection,
+        /// The business date the tests are about (for row-count change). Default: the latest landed.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+    },
+    /// Wait until every source's extract for a date has landed.
+    Wait {
+        #[arg(long, value_parser = parse_date)]
+        date: NaiveDate,
+        /// Give up after this many seconds (exit 1, naming what is missing).
+        #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+        timeout: u64,
+        /// Look again every this many seconds.
+        #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+        interval: u64,
+    },
+    /// Compact small files, Z-order where declared, checkpoint, and vacuum old files
+    /// while keeping the time-travel window.
+    Maintain {
+        #[command(flatten)]
+        selection: Selection,
+        /// Keep removed files this many days, for time travel (never less than 7).
+        #[arg(long, default_value_t = 30, value_name = "DAYS")]
+        retention_days: u32,
     },
     /// Run a SQL query over the lakehouse tables (`layer.model`, `src.<system>_<table>`).
     Query {
@@ -65,7 +125,22 @@ pub enum Command {
     Dag {
         #[arg(long, value_enum, default_value_t = DagFormat::Text)]
         format: DagFormat,
+        #[command(flatten)]
+        selection: Selection,
     },
+}
+
+/// Which models and sources a command works on.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Selection {
+    /// What to include: `name`, `+name` (with upstream), `name+` (with downstream),
+    /// `layer:foundation`, `subject:customer`, `source:core`, `tag:daily`; several
+    /// separated by spaces are a union, `a,b` in one term an intersection.
+    #[arg(long, num_args = 1.., value_name = "SELECTOR")]
+    pub select: Vec<String>,
+    /// What to leave out, in the same syntax.
+    #[arg(long, num_args = 1.., value_name = "SELECTOR")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

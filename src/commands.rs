@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::run::{Event, RunOptions, RunReport, Status, new_run_id, run};
 use crate::store::Lakehouse;
-use crate::{engine, query, source};
+use crate::store::LockInfo;
+use crate::{engine, query, select, source};
 
 /// Run one command line; `Ok` carries the exit code.
 pub async fn execute(cli: Cli) -> Result<i32> {
@@ -23,9 +24,13 @@ pub async fn execute(cli: Cli) -> Result<i32> {
         None => Lakehouse::new(&project.lakehouse, &project.root)?,
     };
     match cli.command {
-        Command::Compile { format } => {
+        Command::Compile { format, selection } => {
             let started = std::time::Instant::now();
-            let compiled = compile(project).await?;
+            let mut compiled = compile(project).await?;
+            if !selection.select.is_empty() || !selection.exclude.is_empty() {
+                let keep = select::select(&compiled, &selection.select, &selection.exclude)?;
+                compiled.models.retain(|name, _| keep.contains(name));
+            }
             match format {
                 CompileFormat::Json => {
                     let json = serde_json::to_string_pretty(&compiled.manifest())
@@ -49,12 +54,20 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Dag { format } => {
+        Command::Dag { format, selection } => {
             let compiled = compile(project).await?;
+            let dag = if selection.select.is_empty() && selection.exclude.is_empty() {
+                compiled.dag.clone()
+            } else {
+                compiled
+                    .dag
+                    .subgraph(&select::select(&compiled, &selection.select, &selection.exclude)?)
+            };
+            let levels = dag.topological_levels().unwrap_or_default();
             let text = match format {
-                DagFormat::Text => compiled.dag.render_text(&compiled.levels),
-                DagFormat::Dot => compiled.dag.render_dot(),
-                DagFormat::Mermaid => compiled.dag.render_mermaid(),
+                DagFormat::Text => dag.render_text(&levels),
+                DagFormat::Dot => dag.render_dot(),
+                DagFormat::Mermaid => dag.render_mermaid(),
             };
             print!("{text}");
             Ok(0)
@@ -70,38 +83,155 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             from,
             to,
             threads,
-            select,
+            selection,
+            resume,
+            fail_fast,
+            retries,
+            timeout,
             format,
         } => {
             let dates = business_dates(&project.landing, date, from, to)?;
             let compiled = Arc::new(compile(project).await?);
-            let threads = threads.unwrap_or_else(engine::cores);
-            for biz_date in dates {
-                let options = RunOptions {
-                    biz_date,
-                    threads,
-                    select: select.clone(),
-                    run_id: new_run_id(),
-                };
-                let report = run(compiled.clone(), lakehouse.clone(), options, |event| {
-                    print_event(event, format)
-                })
-                .await?;
-                if format == RunFormat::Text {
-                    print_summary(&compiled, &lakehouse, &report);
-                }
-                if report.failed() > 0 {
-                    let err = Error::RunFailed {
-                        failed: report.failed(),
-                        total: report.results.len(),
-                    };
-                    eprintln!("error: {err} for {biz_date}");
-                    return Ok(err.exit_code());
-                }
-            }
-            Ok(0)
+            let nodes = select::with_direct_sources(
+                &compiled,
+                select::select(&compiled, &selection.select, &selection.exclude)?,
+            );
+            let base = RunOptions {
+                threads: threads.unwrap_or_else(engine::cores),
+                nodes: Some(nodes),
+                selection: selection.select.join(" "),
+                retries,
+                timeout: timeout.map(std::time::Duration::from_secs),
+                fail_fast,
+                ..RunOptions::new(dates[0])
+            };
+            run_dates(compiled, lakehouse, dates, base, resume, format).await
+        }
+        Command::Retry { date, threads, format } => {
+            let dates = business_dates(&project.landing, date, None, None)?;
+            let compiled = Arc::new(compile(project).await?);
+            let base = RunOptions {
+                threads: threads.unwrap_or_else(engine::cores),
+                ..RunOptions::new(dates[0])
+            };
+            run_dates(compiled, lakehouse, dates, base, true, format).await
+        }
+        Command::Status { date, format } => {
+            let compiled = compile(project).await.ok();
+            crate::status::print(&lakehouse, compiled.as_ref(), date, format == RunFormat::Json).await
+        }
+        Command::Test { selection, date } => {
+            let compiled = compile(project).await?;
+            let date = match date {
+                Some(d) => d,
+                None => business_dates(&compiled.project.landing, None, None, None)?[0],
+            };
+            let nodes = select::select(&compiled, &selection.select, &selection.exclude)?;
+            crate::testing::run_tests_command(&compiled, &lakehouse, &nodes, date).await
+        }
+        Command::Wait {
+            date,
+            timeout,
+            interval,
+        } => crate::status::wait_for_sources(&project, date, timeout, interval).await,
+        Command::Maintain {
+            selection,
+            retention_days,
+        } => {
+            let compiled = compile(project).await?;
+            let nodes = select::select(&compiled, &selection.select, &selection.exclude)?;
+            crate::maintain::maintain(&compiled, &lakehouse, &nodes, retention_days).await
         }
     }
+}
+
+/// Run `dates` in order under the lakehouse lock; stop at the first date that fails.
+async fn run_dates(
+    compiled: Arc<Compiled>,
+    lakehouse: Lakehouse,
+    dates: Vec<NaiveDate>,
+    base: RunOptions,
+    resume: bool,
+    format: RunFormat,
+) -> Result<i32> {
+    let me = LockInfo {
+        run_id: new_run_id(),
+        host: crate::ledger::host(),
+        pid: std::process::id(),
+        started_at: chrono::Utc::now().to_rfc3339(),
+        heartbeat: chrono::Utc::now().timestamp(),
+    };
+    if let Err(holder) = lakehouse.lock(&me).await? {
+        return Err(Error::Locked {
+            run_id: holder.run_id,
+            host: holder.host,
+            pid: holder.pid,
+            started_at: holder.started_at,
+        });
+    }
+    let beat = {
+        let (lakehouse, me) = (lakehouse.clone(), me.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                if let Err(e) = lakehouse.heartbeat(&me).await {
+                    tracing::warn!("lock heartbeat failed: {e}");
+                }
+            }
+        })
+    };
+    let outcome = run_dates_locked(compiled, &lakehouse, dates, base, resume, format).await;
+    beat.abort();
+    lakehouse.unlock(&me).await?;
+    outcome
+}
+
+async fn run_dates_locked(
+    compiled: Arc<Compiled>,
+    lakehouse: &Lakehouse,
+    dates: Vec<NaiveDate>,
+    base: RunOptions,
+    resume: bool,
+    format: RunFormat,
+) -> Result<i32> {
+    for biz_date in dates {
+        let mut options = RunOptions {
+            biz_date,
+            run_id: new_run_id(),
+            ..base.clone()
+        };
+        if resume {
+            let Some((resumed, done)) = crate::ledger::resumable(lakehouse, biz_date).await? else {
+                return Err(Error::Usage(format!(
+                    "--resume: {biz_date} has never been run in this lakehouse"
+                )));
+            };
+            if format == RunFormat::Text {
+                eprintln!(
+                    "resuming {resumed} for {biz_date}: {} models and sources already built are left alone",
+                    done.len()
+                );
+            }
+            options.done = done;
+            options.command = "resume".into();
+        }
+        let report = run(compiled.clone(), lakehouse.clone(), options, |event| {
+            print_event(event, format)
+        })
+        .await?;
+        if format == RunFormat::Text {
+            print_summary(&compiled, lakehouse, &report);
+        }
+        if report.failed() > 0 || report.count(Status::Skipped) > 0 {
+            let err = Error::RunFailed {
+                failed: report.failed(),
+                total: report.results.len(),
+            };
+            eprintln!("error: {err} for {biz_date}");
+            return Ok(err.exit_code());
+        }
+    }
+    Ok(0)
 }
 
 /// The dates a `run` builds: `--date`, the landed dates within `--from`/`--to`,
@@ -192,6 +322,13 @@ fn print_summary(compiled: &Compiled, lakehouse: &Lakehouse, report: &RunReport)
             r.rows,
             r.duration_ms as f64 / 1000.0,
             version
+        );
+    }
+    if report.already_done > 0 {
+        let _ = writeln!(
+            out,
+            "{} already built by the resumed run, left alone",
+            report.already_done
         );
     }
     let _ = writeln!(

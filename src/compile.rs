@@ -185,13 +185,12 @@ pub async fn compile(project: Project) -> Result<Compiled> {
                 blocked.insert(node.clone());
                 blocked.extend(dag.downstream(node));
             }
-            let mut acyclic = Dag::new();
-            for node in dag.nodes().filter(|n| !blocked.contains(*n)) {
-                acyclic.add_node(node);
-                for d in dag.deps(node) {
-                    acyclic.add_edge(node, d);
-                }
-            }
+            let keep: BTreeSet<String> = dag
+                .nodes()
+                .filter(|n| !blocked.contains(*n))
+                .map(str::to_string)
+                .collect();
+            let acyclic = dag.subgraph(&keep);
             acyclic.topological_levels().unwrap_or_default()
         }
     };
@@ -272,6 +271,23 @@ pub async fn compile(project: Project) -> Result<Compiled> {
         }
     }
 
+    // Data tests, once every model's schema is known (a relationship may point anywhere).
+    for (name, compiled_model) in &models {
+        let Some(meta) = &project.models[name].meta else {
+            continue;
+        };
+        for (spec, line) in &meta.tests {
+            let known = |t: &str| lookup_schema(&ctx, t);
+            if let Err(message) = crate::datatest::check(spec, &compiled_model.schema, &known) {
+                diags.push(
+                    Diagnostic::new(&meta.file, "test", message)
+                        .at(Some(*line), None)
+                        .in_model(name),
+                );
+            }
+        }
+    }
+
     if !diags.is_empty() {
         diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         diags.dedup();
@@ -284,6 +300,14 @@ pub async fn compile(project: Project) -> Result<Compiled> {
         models,
         source_schemas,
     })
+}
+
+/// The schema of `layer.table` as registered in the compile session.
+fn lookup_schema(ctx: &deltalake::datafusion::prelude::SessionContext, name: &str) -> Option<SchemaRef> {
+    let (schema, table) = name.split_once('.')?;
+    let provider = ctx.catalog("datafusion")?.schema(schema)?;
+    let table = futures::executor::block_on(provider.table(table)).ok()??;
+    Some(table.schema())
 }
 
 /// Plan a statement (with a placeholder business date) and return its output schema.

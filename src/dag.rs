@@ -80,6 +80,18 @@ impl Dag {
         seen
     }
 
+    /// The graph restricted to `keep`: those nodes and the edges between them.
+    pub fn subgraph(&self, keep: &BTreeSet<String>) -> Dag {
+        let mut sub = Dag::new();
+        for node in self.nodes().filter(|n| keep.contains(*n)) {
+            sub.add_node(node);
+            for d in self.deps(node).filter(|d| keep.contains(*d)) {
+                sub.add_edge(node, d);
+            }
+        }
+        sub
+    }
+
     /// Every elementary cycle found by depth-first search, each as a path that
     /// starts and ends at the same node (`a → b → a`), each reported once.
     pub fn cycles(&self) -> Vec<Vec<String>> {

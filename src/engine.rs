@@ -20,21 +20,27 @@ pub fn session(partitions: usize) -> Result<SessionContext> {
         ("datafusion.execution.target_partitions".to_string(), partitions),
     ]);
     let ctx = DeltaSessionContext::new_with_session_overrides(&overrides)?.into_inner();
+    let catalog = ctx
+        .catalog("datafusion")
+        .ok_or_else(|| Error::Internal("default catalog missing".into()))?;
     for layer in [Layer::Src, Layer::Foundation, Layer::Aggregation, Layer::Application] {
-        let catalog = ctx
-            .catalog("datafusion")
-            .ok_or_else(|| Error::Internal("default catalog missing".into()))?;
         catalog.register_schema(layer.as_str(), Arc::new(MemorySchemaProvider::new()))?;
     }
+    catalog.register_schema(crate::store::SYSTEM, Arc::new(MemorySchemaProvider::new()))?;
     Ok(ctx)
 }
 
 /// Register `provider` as `layer.table` in a session made by [`session`].
 pub fn register(ctx: &SessionContext, layer: Layer, table: &str, provider: Arc<dyn TableProvider>) -> Result<()> {
+    register_in(ctx, layer.as_str(), table, provider)
+}
+
+/// Register `provider` as `schema.table` (`_lakemart.run`, …).
+pub fn register_in(ctx: &SessionContext, schema: &str, table: &str, provider: Arc<dyn TableProvider>) -> Result<()> {
     let schema = ctx
         .catalog("datafusion")
-        .and_then(|c| c.schema(layer.as_str()))
-        .ok_or_else(|| Error::Internal(format!("schema {layer} missing from session")))?;
+        .and_then(|c| c.schema(schema))
+        .ok_or_else(|| Error::Internal(format!("schema {schema} missing from session")))?;
     schema.register_table(table.to_string(), provider)?;
     Ok(())
 }

@@ -85,11 +85,30 @@ pub enum Error {
 
     /// A source extract could not be ingested.
     #[error("source {table}: {message}")]
-    Source { table: String, message: String },
+    Source {
+        table: String,
+        message: String,
+        /// Worth retrying (storage trouble rather than bad data).
+        transient: bool,
+    },
 
     /// A model failed while running.
     #[error("model {model}: {message}")]
-    Model { model: String, message: String },
+    Model {
+        model: String,
+        message: String,
+        /// Worth retrying (storage trouble rather than bad SQL).
+        transient: bool,
+    },
+
+    /// Another run holds the lakehouse.
+    #[error("another run holds the lakehouse: run {run_id} on host {host} (pid {pid}), started {started_at}")]
+    Locked {
+        run_id: String,
+        host: String,
+        pid: u32,
+        started_at: String,
+    },
 
     /// A run finished with failed models or sources (their errors were already reported).
     #[error("{failed} of {total} models and sources failed")]
@@ -116,6 +135,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Compile(_) | Error::Config { .. } | Error::Usage(_) => 2,
+            Error::Locked { .. } => 3,
             _ => 1,
         }
     }

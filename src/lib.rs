@@ -23,12 +23,18 @@ pub mod cli;
 pub mod commands;
 pub mod compile;
 pub mod dag;
+pub mod datatest;
 pub mod engine;
 pub mod error;
+pub mod ledger;
+pub mod maintain;
 pub mod project;
 pub mod query;
 pub mod run;
+pub mod select;
 pub mod source;
+pub mod status;
 pub mod store;
+pub mod testing;
 
 pub use error::{Diagnostic, Error, Result};

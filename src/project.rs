@@ -171,6 +171,12 @@ pub struct ColumnMeta {
 pub struct ModelMeta {
     pub description: String,
     pub materialization: Materialization,
+    /// Free labels for selection (`--select tag:daily`).
+    pub tags: Vec<String>,
+    /// Columns `lakemart maintain` Z-orders the table by.
+    pub zorder: Vec<String>,
+    /// Data tests run right after the model is built, each with its line in the file.
+    pub tests: Vec<(crate::datatest::DataTestSpec, usize)>,
     pub columns: Vec<ColumnMeta>,
     /// The metadata file, relative to the project root.
     pub file: PathBuf,
@@ -300,6 +306,12 @@ struct ModelFile {
     description: String,
     #[serde(default)]
     materialization: Option<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    zorder: Vec<String>,
+    #[serde(default)]
+    tests: Vec<Spanned<crate::datatest::DataTestSpec>>,
     #[serde(default)]
     columns: Vec<Spanned<ColumnFile>>,
 }
@@ -542,6 +554,16 @@ impl Project {
                     let meta = ModelMeta {
                         description: m.description,
                         materialization,
+                        tags: m.tags,
+                        zorder: m.zorder,
+                        tests: m
+                            .tests
+                            .into_iter()
+                            .map(|t| {
+                                let line = line_of(&text, t.span().start);
+                                (t.into_inner(), line)
+                            })
+                            .collect(),
                         columns,
                         file: rel.clone(),
                         line,

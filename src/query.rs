@@ -34,6 +34,11 @@ pub async fn session(project: &Project, lakehouse: &Lakehouse) -> Result<Session
             engine::register(&ctx, layer, &table, t.table_provider().await?)?;
         }
     }
+    for name in ["run", "model_run", "test_result"] {
+        if let Some(t) = lakehouse.open_system(name).await? {
+            engine::register_in(&ctx, crate::store::SYSTEM, name, t.table_provider().await?)?;
+        }
+    }
     Ok(ctx)
 }
 

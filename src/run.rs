@@ -6,15 +6,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::compile::{Compiled, biz_date_params, storable};
 use crate::engine;
 use crate::error::{Error, Result, df_message};
+use crate::ledger::{self, ModelRun, RunRecord};
 use crate::project::Layer;
 use crate::source;
 use crate::store::{CommitTag, Lakehouse, WriteOutcome, days_since_epoch};
@@ -26,10 +27,43 @@ pub struct RunOptions {
     pub biz_date: NaiveDate,
     /// How many models and sources may run at once.
     pub threads: usize,
-    /// Model or source names to run; empty means everything.
-    pub select: Vec<String>,
+    /// The nodes to run (see [`crate::select`]); `None` means everything.
+    pub nodes: Option<BTreeSet<String>>,
+    /// Nodes already built for this date by the run being resumed: left alone.
+    pub done: BTreeSet<String>,
+    /// `run`, or `resume` when continuing an earlier run of the date.
+    pub command: String,
+    /// The selection as the user wrote it, for the run record.
+    pub selection: String,
     /// The run's id, stored in every commit.
     pub run_id: String,
+    /// Further attempts after a transient failure (I/O, commit conflict).
+    pub retries: u32,
+    /// First retry delay; doubled each time.
+    pub backoff: Duration,
+    /// A model taking longer fails.
+    pub timeout: Option<Duration>,
+    /// After the first failure, start nothing new; the rest is recorded as skipped.
+    pub fail_fast: bool,
+}
+
+impl RunOptions {
+    /// Defaults for a full run of `biz_date`.
+    pub fn new(biz_date: NaiveDate) -> RunOptions {
+        RunOptions {
+            biz_date,
+            threads: engine::cores(),
+            nodes: None,
+            done: BTreeSet::new(),
+            command: "run".into(),
+            selection: String::new(),
+            run_id: new_run_id(),
+            retries: 2,
+            backoff: Duration::from_secs(1),
+            timeout: None,
+            fail_fast: false,
+        }
+    }
 }
 
 /// How one model or source ended.
@@ -59,8 +93,14 @@ pub struct NodeResult {
     pub rows: u64,
     pub duration_ms: u64,
     pub delta_version: Option<u64>,
+    /// Attempts made (1 unless retried; 0 when skipped).
+    pub attempt: u32,
     /// Why it failed, or which upstream failure skipped it.
     pub error: Option<String>,
+    #[serde(skip)]
+    pub started_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub finished_at: DateTime<Utc>,
 }
 
 /// Everything a run did.
@@ -70,6 +110,8 @@ pub struct RunReport {
     pub biz_date: NaiveDate,
     /// In the order they finished.
     pub results: Vec<NodeResult>,
+    /// Nodes left alone because the resumed run had built them.
+    pub already_done: usize,
     pub duration_ms: u64,
 }
 
@@ -113,33 +155,43 @@ pub fn new_run_id() -> String {
     )
 }
 
-/// Which nodes a selection means: named models and source tables, plus the
-/// sources the selected models read. Empty selection: every source and model.
-pub fn selected_nodes(compiled: &Compiled, select: &[String]) -> Result<BTreeSet<String>> {
-    if select.is_empty() {
-        return Ok(compiled.dag.nodes().map(str::to_string).collect());
-    }
-    let mut nodes = BTreeSet::new();
-    for name in select {
-        if !compiled.dag.contains(name) {
-            let names = compiled.dag.nodes();
-            return Err(Error::Usage(format!(
-                "--select: no model or source named '{name}'{}",
-                crate::compile::suggest(name, names)
-            )));
+/// Errors worth another attempt: storage and commit trouble, not SQL or data.
+fn is_transient(e: &Error) -> bool {
+    use deltalake::DeltaTableError as D;
+    match e {
+        Error::Io { .. } => true,
+        Error::Delta(D::ObjectStore { .. } | D::Io { .. } | D::VersionAlreadyExists(_)) => true,
+        Error::Delta(D::Transaction { source }) => {
+            matches!(
+                source,
+                deltalake::kernel::transaction::TransactionError::CommitConflict(_)
+                    | deltalake::kernel::transaction::TransactionError::VersionAlreadyExists(_)
+                    | deltalake::kernel::transaction::TransactionError::ObjectStore { .. }
+            )
         }
-        nodes.insert(name.clone());
-        for dep in compiled.dag.deps(name) {
-            if dep.starts_with("src.") {
-                nodes.insert(dep.to_string());
-            }
-        }
+        Error::Model { transient, .. } | Error::Source { transient, .. } => *transient,
+        _ => false,
     }
-    Ok(nodes)
 }
 
-/// Run the selected nodes for one business date. Failures are in the report,
-/// not in the `Err`, which is kept for problems that stop the whole run.
+fn result(model: String, status: Status, error: Option<String>) -> NodeResult {
+    let now = Utc::now();
+    NodeResult {
+        model,
+        status,
+        rows: 0,
+        duration_ms: 0,
+        delta_version: None,
+        attempt: 0,
+        error,
+        started_at: now,
+        finished_at: now,
+    }
+}
+
+/// Run the selected nodes for one business date, recording every outcome in
+/// `_lakemart.model_run` as it happens. Failures are in the report, not in the
+/// `Err`, which is kept for problems that stop the whole run.
 pub async fn run(
     compiled: Arc<Compiled>,
     lakehouse: Lakehouse,
@@ -147,10 +199,30 @@ pub async fn run(
     mut on_event: impl FnMut(&Event),
 ) -> Result<RunReport> {
     let started = Instant::now();
-    let nodes = selected_nodes(&compiled, &options.select)?;
+    let started_at = Utc::now();
+    let selected: BTreeSet<String> = match &options.nodes {
+        Some(n) => n.clone(),
+        None => compiled.dag.nodes().map(str::to_string).collect(),
+    };
+    let already_done = selected.intersection(&options.done).count();
+    let nodes: BTreeSet<String> = selected.difference(&options.done).cloned().collect();
     let threads = options.threads.max(1);
     // Each model gets its share of the cores for DataFusion's own parallelism.
     let partitions = (engine::cores() / threads).max(1);
+    let mut record = RunRecord {
+        run_id: options.run_id.clone(),
+        command: options.command.clone(),
+        biz_date: options.biz_date,
+        started_at,
+        finished_at: None,
+        status: "running".into(),
+        success: 0,
+        failed: 0,
+        skipped: 0,
+        host: ledger::host(),
+        selection: options.selection.clone(),
+    };
+    ledger::record_run(&lakehouse, &record).await?;
 
     // Dependencies counted within the selection only; upstream tables outside it must already exist.
     let mut waiting: BTreeMap<String, usize> = nodes
@@ -165,11 +237,13 @@ pub async fn run(
     for n in &ready {
         waiting.remove(n);
     }
-    let mut results = Vec::new();
-    let mut tasks: JoinSet<(String, u64, Result<WriteOutcome>)> = JoinSet::new();
+    let mut results: Vec<NodeResult> = Vec::new();
+    let mut tasks: JoinSet<NodeResult> = JoinSet::new();
+    let mut stop_reason: Option<String> = None;
 
     loop {
-        while tasks.len() < threads
+        while stop_reason.is_none()
+            && tasks.len() < threads
             && let Some(name) = ready.pop_first()
         {
             on_event(&Event::ModelStarted {
@@ -184,91 +258,150 @@ pub async fn run(
                 biz_date: options.biz_date,
                 model: name.clone(),
             };
+            let (retries, backoff, timeout) = (options.retries, options.backoff, options.timeout);
             tasks.spawn(async move {
+                let started_at = Utc::now();
                 let t = Instant::now();
-                let result = build_node(&compiled, &lakehouse, &name, &tag, partitions).await;
-                (name, t.elapsed().as_millis() as u64, result)
+                let mut attempt = 0;
+                let outcome = loop {
+                    attempt += 1;
+                    let build = build_node(&compiled, &lakehouse, &name, &tag, partitions);
+                    let outcome = match timeout {
+                        Some(limit) => match tokio::time::timeout(limit, build).await {
+                            Ok(r) => r,
+                            Err(_) => Err(Error::Model {
+                                model: name.clone(),
+                                message: format!("timed out after {}s", limit.as_secs_f64()),
+                                transient: false,
+                            }),
+                        },
+                        None => build.await,
+                    };
+                    match outcome {
+                        Err(e) if attempt <= retries && is_transient(&e) => {
+                            let delay = backoff * 2u32.saturating_pow(attempt - 1);
+                            tracing::warn!("{name}: attempt {attempt} failed ({e}); retrying in {delay:?}");
+                            tokio::time::sleep(delay).await;
+                        }
+                        other => break other,
+                    }
+                };
+                let mut r = result(name, Status::Success, None);
+                r.attempt = attempt;
+                r.started_at = started_at;
+                r.duration_ms = t.elapsed().as_millis() as u64;
+                match outcome {
+                    Ok(w) => {
+                        r.rows = w.rows;
+                        r.delta_version = Some(w.version);
+                    }
+                    Err(e) => {
+                        r.status = Status::Failed;
+                        r.error = Some(e.to_string());
+                    }
+                }
+                r.finished_at = Utc::now();
+                r
             });
         }
         let Some(joined) = tasks.join_next().await else { break };
-        let (name, duration_ms, result) = joined.map_err(|e| Error::Internal(format!("task panicked: {e}")))?;
-        let result = match result {
-            Ok(w) => {
-                for d in compiled.dag.dependents(&name) {
-                    if let Some(n) = waiting.get_mut(d) {
-                        *n -= 1;
-                        if *n == 0 {
-                            waiting.remove(d);
-                            ready.insert(d.to_string());
-                        }
+        let done = joined.map_err(|e| Error::Internal(format!("task panicked: {e}")))?;
+        let mut finished = vec![done.clone()];
+        if done.status == Status::Success {
+            for d in compiled.dag.dependents(&done.model) {
+                if let Some(n) = waiting.get_mut(d) {
+                    *n -= 1;
+                    if *n == 0 {
+                        waiting.remove(d);
+                        ready.insert(d.to_string());
                     }
                 }
-                NodeResult {
-                    model: name,
-                    status: Status::Success,
-                    rows: w.rows,
-                    duration_ms,
-                    delta_version: Some(w.version),
-                    error: None,
-                }
             }
-            Err(e) => {
-                let skipped: Vec<String> = compiled
-                    .dag
-                    .downstream(&name)
-                    .into_iter()
-                    .filter(|d| waiting.remove(d).is_some())
-                    .collect();
-                let failed = NodeResult {
-                    model: name.clone(),
-                    status: Status::Failed,
-                    rows: 0,
-                    duration_ms,
-                    delta_version: None,
-                    error: Some(e.to_string()),
-                };
-                on_event(&Event::ModelFinished(failed.clone()));
-                results.push(failed);
-                for s in skipped {
-                    let r = NodeResult {
-                        model: s,
-                        status: Status::Skipped,
-                        rows: 0,
-                        duration_ms: 0,
-                        delta_version: None,
-                        error: Some(format!("upstream {name} failed")),
-                    };
-                    on_event(&Event::ModelFinished(r.clone()));
-                    results.push(r);
-                }
-                continue;
+        } else {
+            let skipped = compiled
+                .dag
+                .downstream(&done.model)
+                .into_iter()
+                .filter(|d| waiting.remove(d).is_some());
+            finished
+                .extend(skipped.map(|s| result(s, Status::Skipped, Some(format!("upstream {} failed", done.model)))));
+            if options.fail_fast && stop_reason.is_none() {
+                stop_reason = Some(format!("not started: --fail-fast after {} failed", done.model));
             }
-        };
-        on_event(&Event::ModelFinished(result.clone()));
-        results.push(result);
+        }
+        if let Some(reason) = &stop_reason {
+            let rest: Vec<String> = std::mem::take(&mut ready)
+                .into_iter()
+                .chain(std::mem::take(&mut waiting).into_keys())
+                .collect();
+            finished.extend(
+                rest.into_iter()
+                    .map(|s| result(s, Status::Skipped, Some(reason.clone()))),
+            );
+        }
+        for r in &finished {
+            on_event(&Event::ModelFinished(r.clone()));
+        }
+        ledger::record_models(
+            &lakehouse,
+            &finished.iter().map(|r| model_run(&options, r)).collect::<Vec<_>>(),
+        )
+        .await?;
+        results.extend(finished);
     }
-    if !waiting.is_empty() {
+    if !waiting.is_empty() || !ready.is_empty() {
         return Err(Error::Internal(format!(
-            "nodes never became ready: {:?}",
-            waiting.keys()
+            "nodes never ran: {:?}",
+            waiting.keys().chain(ready.iter()).collect::<Vec<_>>()
         )));
     }
     let report = RunReport {
         run_id: options.run_id.clone(),
         biz_date: options.biz_date,
         results,
+        already_done,
         duration_ms: started.elapsed().as_millis() as u64,
     };
+    record.finished_at = Some(Utc::now());
+    record.status = if report.failed() == 0 && report.count(Status::Skipped) == 0 {
+        "success"
+    } else {
+        "failed"
+    }
+    .into();
+    record.success = report.count(Status::Success) as i64;
+    record.failed = report.failed() as i64;
+    record.skipped = report.count(Status::Skipped) as i64;
+    ledger::record_run(&lakehouse, &record).await?;
     on_event(&Event::RunFinished {
         run_id: report.run_id.clone(),
         biz_date: report.biz_date,
-        status: if report.failed() == 0 { "success" } else { "failed" },
+        status: if record.status == "success" {
+            "success"
+        } else {
+            "failed"
+        },
         success: report.count(Status::Success),
         failed: report.failed(),
         skipped: report.count(Status::Skipped),
         duration_ms: report.duration_ms,
     });
     Ok(report)
+}
+
+fn model_run(options: &RunOptions, r: &NodeResult) -> ModelRun {
+    ModelRun {
+        run_id: options.run_id.clone(),
+        biz_date: options.biz_date,
+        model: r.model.clone(),
+        status: r.status.as_str().to_string(),
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        rows: r.rows as i64,
+        delta_version: r.delta_version.map(|v| v as i64),
+        attempt: r.attempt as i32,
+        error: r.error.clone(),
+    }
 }
 
 /// Ingest one source table or build one model.
@@ -287,6 +420,7 @@ async fn build_node(
             .await
             .map_err(|e| Error::Source {
                 table: name.to_string(),
+                transient: is_transient(&e),
                 message: message(e),
             });
     }
@@ -298,6 +432,7 @@ async fn build_node(
     let fail = |message: String| Error::Model {
         model: name.to_string(),
         message,
+        transient: false,
     };
     for dep in &model.depends_on {
         let (layer, table) = split_name(dep)?;
@@ -318,10 +453,21 @@ async fn build_node(
         .and_then(|p| p.with_param_values(biz_date_params(Some(days_since_epoch(tag.biz_date)))))
         .and_then(storable)
         .map_err(|e| fail(df_message(&e)))?;
-    lakehouse
+    let written = lakehouse
         .overwrite(project_model.layer, project_model.table(), plan, state, tag)
         .await
-        .map_err(|e| fail(message(e)))
+        .map_err(|e| Error::Model {
+            model: name.to_string(),
+            transient: is_transient(&e),
+            message: message(e),
+        })?;
+    // Data tests right after the model; a failing `error` test fails it, so downstream is skipped.
+    let outcomes = crate::testing::test_model(compiled, lakehouse, name, tag.biz_date).await?;
+    ledger::record_tests(lakehouse, &tag.run_id, tag.biz_date, name, &outcomes).await?;
+    match crate::testing::failure(name, &outcomes) {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
 }
 
 /// An error's message without our own wrapping.

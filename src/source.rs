@@ -57,6 +57,7 @@ pub async fn extract_plan(
     let err = |message: String| Error::Source {
         table: name.clone(),
         message,
+        transient: false,
     };
     let path = extract_path(landing, table, date);
     if !path.is_file() {

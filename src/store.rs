@@ -12,6 +12,7 @@ use deltalake::datafusion::common::ScalarValue;
 use deltalake::datafusion::execution::SessionState;
 use deltalake::datafusion::logical_expr::{LogicalPlan, col, lit};
 use deltalake::kernel::transaction::CommitProperties;
+use deltalake::logstore::object_store::ObjectStoreExt;
 use deltalake::operations::write::SchemaMode;
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
@@ -77,19 +78,160 @@ impl Lakehouse {
 
     /// Open `layer.table` at its latest version, or `None` when it was never written.
     pub async fn open(&self, layer: Layer, table: &str) -> Result<Option<DeltaTable>> {
-        let url = self.table_url(layer, table)?;
-        if let Ok(path) = url.to_file_path()
-            && !path.join("_delta_log").is_dir()
-        {
-            return Ok(None);
-        }
-        match deltalake::open_table(url).await {
-            Ok(t) => Ok(Some(t)),
-            Err(DeltaTableError::NotATable(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        open_url(self.table_url(layer, table)?).await
     }
 
+    /// Where lakemart's own table `_lakemart.<name>` lives (run records).
+    pub fn system_url(&self, name: &str) -> Result<Url> {
+        self.root
+            .join(&format!("{SYSTEM}/{name}/"))
+            .map_err(|e| Error::Internal(format!("table url for {SYSTEM}.{name}: {e}")))
+    }
+
+    /// Open `_lakemart.<name>`, or `None` when it was never written.
+    pub async fn open_system(&self, name: &str) -> Result<Option<DeltaTable>> {
+        open_url(self.system_url(name)?).await
+    }
+
+    /// Append a batch to `_lakemart.<name>` (created on first use).
+    pub async fn append_system(&self, name: &str, batch: deltalake::arrow::array::RecordBatch) -> Result<()> {
+        let url = self.system_url(name)?;
+        let table = match open_url(url.clone()).await? {
+            Some(t) => t,
+            None => {
+                if let Ok(path) = url.to_file_path() {
+                    std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+                }
+                DeltaTableBuilder::from_url(url)?.build()?
+            }
+        };
+        table.write(vec![batch]).with_save_mode(SaveMode::Append).await?;
+        Ok(())
+    }
+
+    /// An object store rooted at the lakehouse, for files that are not tables (the lock).
+    fn object_store(&self) -> Result<deltalake::logstore::ObjectStoreRef> {
+        Ok(DeltaTableBuilder::from_url(self.root.clone())?.build()?.object_store())
+    }
+
+    /// Take the lakehouse lock for a run. `Ok(Err(holder))` when another live run holds it;
+    /// a lock whose holder is gone (dead process on this host, or no heartbeat for
+    /// [`LOCK_STALE_AFTER_SECS`]) is taken over.
+    pub async fn lock(&self, me: &LockInfo) -> Result<std::result::Result<(), LockInfo>> {
+        use deltalake::logstore::object_store::{PutMode, PutOptions, PutPayload};
+        let store = self.object_store()?;
+        let path = deltalake::Path::from(LOCK_PATH);
+        let body = serde_json::to_vec(me).map_err(|e| Error::Internal(e.to_string()))?;
+        for _ in 0..2 {
+            let opts = PutOptions {
+                mode: PutMode::Create,
+                ..Default::default()
+            };
+            match store.put_opts(&path, PutPayload::from(body.clone()), opts).await {
+                Ok(_) => return Ok(Ok(())),
+                Err(deltalake::ObjectStoreError::AlreadyExists { .. }) => {
+                    let holder: Option<LockInfo> = match store.get(&path).await {
+                        Ok(got) => got.bytes().await.ok().and_then(|b| serde_json::from_slice(&b).ok()),
+                        Err(deltalake::ObjectStoreError::NotFound { .. }) => continue,
+                        Err(e) => return Err(Error::Delta(e.into())),
+                    };
+                    match holder {
+                        Some(h) if !h.is_stale() => return Ok(Err(h)),
+                        _ => {
+                            tracing::warn!("taking over a stale lakehouse lock");
+                            match store.delete(&path).await {
+                                Ok(()) | Err(deltalake::ObjectStoreError::NotFound { .. }) => {}
+                                Err(e) => return Err(Error::Delta(e.into())),
+                            }
+                        }
+                    }
+                }
+                Err(e) => return Err(Error::Delta(e.into())),
+            }
+        }
+        Err(Error::Internal(
+            "could not take the lakehouse lock after removing a stale one".into(),
+        ))
+    }
+
+    /// Refresh the lock's heartbeat (only while it is still ours).
+    pub async fn heartbeat(&self, me: &LockInfo) -> Result<()> {
+        use deltalake::logstore::object_store::PutPayload;
+        let store = self.object_store()?;
+        let path = deltalake::Path::from(LOCK_PATH);
+        let current: Option<LockInfo> = match store.get(&path).await {
+            Ok(got) => got.bytes().await.ok().and_then(|b| serde_json::from_slice(&b).ok()),
+            Err(_) => None,
+        };
+        if current.is_some_and(|c| c.run_id == me.run_id) {
+            let mut fresh = me.clone();
+            fresh.heartbeat = chrono::Utc::now().timestamp();
+            let body = serde_json::to_vec(&fresh).map_err(|e| Error::Internal(e.to_string()))?;
+            store
+                .put(&path, PutPayload::from(body))
+                .await
+                .map_err(|e| Error::Delta(e.into()))?;
+        }
+        Ok(())
+    }
+
+    /// Release the lock if it is ours.
+    pub async fn unlock(&self, me: &LockInfo) -> Result<()> {
+        let store = self.object_store()?;
+        let path = deltalake::Path::from(LOCK_PATH);
+        if let Ok(got) = store.get(&path).await
+            && let Ok(bytes) = got.bytes().await
+            && serde_json::from_slice::<LockInfo>(&bytes).is_ok_and(|c| c.run_id == me.run_id)
+        {
+            let _ = store.delete(&path).await;
+        }
+        Ok(())
+    }
+}
+
+/// Folder of lakemart's own tables and files under the lakehouse root.
+pub const SYSTEM: &str = "_lakemart";
+const LOCK_PATH: &str = "_lakemart/lock.json";
+/// A lock whose heartbeat is older than this is stale.
+pub const LOCK_STALE_AFTER_SECS: i64 = 300;
+
+/// Who holds the lakehouse lock.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LockInfo {
+    pub run_id: String,
+    pub host: String,
+    pub pid: u32,
+    /// When the run started (RFC 3339).
+    pub started_at: String,
+    /// Unix seconds of the last heartbeat.
+    pub heartbeat: i64,
+}
+
+impl LockInfo {
+    /// Dead process on this host, or silent for too long.
+    fn is_stale(&self) -> bool {
+        let same_host = self.host == crate::ledger::host();
+        if same_host && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists() {
+            return true;
+        }
+        chrono::Utc::now().timestamp() - self.heartbeat > LOCK_STALE_AFTER_SECS
+    }
+}
+
+async fn open_url(url: Url) -> Result<Option<DeltaTable>> {
+    if let Ok(path) = url.to_file_path()
+        && !path.join("_delta_log").is_dir()
+    {
+        return Ok(None);
+    }
+    match deltalake::open_table(url).await {
+        Ok(t) => Ok(Some(t)),
+        Err(DeltaTableError::NotATable(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Lakehouse {
     /// A handle for writing `layer.table`, whether or not it exists yet.
     async fn for_write(&self, layer: Layer, table: &str) -> Result<DeltaTable> {
         let url = self.table_url(layer, table)?;

@@ -1,5 +1,6 @@
 //! The one integration-test binary: each area of lakemart in its own module.
 
+mod batch_ops;
 mod common;
 mod compile_errors;
 mod interop;

@@ -231,7 +231,7 @@ fn selecting_an_unknown_model_suggests_names() {
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
-            .contains("no model or source named 'foundation.custmer'; did you mean 'foundation.customer'"),
+            .contains("no model or source table named 'foundation.custmer'; did you mean 'foundation.customer'"),
         "{}",
         r.stderr
     );
