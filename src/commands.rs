@@ -201,24 +201,33 @@ async fn run_dates_locked(
             ..base.clone()
         };
         if resume {
-            let Some((resumed, done)) = crate::ledger::resumable(lakehouse, biz_date).await? else {
-                return Err(Error::Usage(format!(
-                    "--resume: {biz_date} has never been run in this lakehouse"
-                )));
-            };
-            if format == RunFormat::Text {
-                eprintln!(
-                    "resuming {resumed} for {biz_date}: {} models and sources already built are left alone",
-                    done.len()
-                );
+            match crate::ledger::resumable(lakehouse, biz_date).await? {
+                Some((resumed, done)) => {
+                    if format == RunFormat::Text {
+                        eprintln!(
+                            "resuming {resumed} for {biz_date}: {} models and sources already built are left alone",
+                            done.len()
+                        );
+                    }
+                    options.done = done;
+                    options.command = "resume".into();
+                }
+                None => {
+                    if format == RunFormat::Text {
+                        eprintln!(
+                            "nothing to resume: {biz_date} has not run in this lakehouse yet; running it in full"
+                        );
+                    }
+                }
             }
-            options.done = done;
-            options.command = "resume".into();
         }
-        let report = run(compiled.clone(), lakehouse.clone(), options, |event| {
-            print_event(event, format)
-        })
-        .await?;
+        let total = match &options.nodes {
+            Some(n) => n.difference(&options.done).count(),
+            None => compiled.dag.nodes().filter(|n| !options.done.contains(*n)).count(),
+        };
+        let mut progress = Progress::new(format, total);
+        let report = run(compiled.clone(), lakehouse.clone(), options, |event| progress.on(event)).await?;
+        progress.finish();
         if format == RunFormat::Text {
             print_summary(&compiled, lakehouse, &report);
         }
@@ -270,6 +279,68 @@ fn business_dates(
                 landing.display()
             ))
         }),
+    }
+}
+
+/// How a run shows its progress: a live view on a terminal (done/total, running
+/// models, rows, elapsed), plain lines otherwise, JSON events for schedulers.
+struct Progress {
+    format: RunFormat,
+    bar: Option<indicatif::ProgressBar>,
+    running: std::collections::BTreeSet<String>,
+    rows: u64,
+}
+
+impl Progress {
+    fn new(format: RunFormat, total: usize) -> Progress {
+        use std::io::IsTerminal;
+        let bar = (format == RunFormat::Text && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style.progress_chars("=> "));
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            format,
+            bar,
+            running: Default::default(),
+            rows: 0,
+        }
+    }
+
+    fn on(&mut self, event: &Event) {
+        let Some(bar) = &self.bar else {
+            return print_event(event, self.format);
+        };
+        match event {
+            Event::ModelStarted { model, .. } => {
+                self.running.insert(model.clone());
+            }
+            Event::ModelFinished(r) => {
+                self.running.remove(&r.model);
+                self.rows += r.rows;
+                bar.inc(1);
+                if r.status != Status::Success {
+                    bar.println(format!(
+                        "  {:<8} {} — {}",
+                        r.status.as_str(),
+                        r.model,
+                        r.error.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            Event::RunFinished { .. } => {}
+        }
+        let running: Vec<&str> = self.running.iter().map(String::as_str).collect();
+        bar.set_message(format!("{} rows; running: {}", self.rows, running.join(", ")));
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
 }
 

@@ -124,6 +124,12 @@ pub async fn compile(project: Project) -> Result<Compiled> {
         let mut deps = BTreeSet::new();
         let mut ok = true;
         for r in refs {
+            // Table functions (generate_series, range, …) are not tables.
+            if let TableReference::Bare { table } = &r
+                && state.table_functions().contains_key(table.as_ref())
+            {
+                continue;
+            }
             match resolve_ref(&project, model.layer, &r, &known) {
                 Ok(name) => {
                     deps.insert(name);

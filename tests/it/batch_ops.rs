@@ -258,13 +258,8 @@ fn a_killed_run_always_resumes_to_the_same_result() {
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
+        // (A kill before the first run record leaves nothing to resume: then it runs in full.)
         let resumed = lakemart(root, &lh, &["run", "--date", "2024-06-29", "--resume"]);
-        // A kill before the first run record leaves nothing to resume: then a plain run.
-        let resumed = if resumed.code == 2 && resumed.stderr.contains("has never been run") {
-            lakemart(root, &lh, &["run", "--date", "2024-06-29"])
-        } else {
-            resumed
-        };
         assert_eq!(
             resumed.code, 0,
             "after a kill at {delay:?}: {}\n{}",
@@ -447,4 +442,37 @@ fn a_test_on_an_unknown_column_is_a_compile_error() {
         r.stderr
     );
     assert!(r.stderr.contains("did you mean 'customer_id'?"), "{}", r.stderr);
+}
+
+#[test]
+fn a_model_over_its_time_limit_fails_and_is_not_retried() {
+    let p = tiny_project();
+    p.write(
+        "sql/aggregation/customer/slow.sql",
+        "SELECT c.customer_id, count(*) AS n FROM foundation.customer c CROSS JOIN generate_series(1, 3000000000) g GROUP BY c.customer_id\n",
+    );
+    let started = std::time::Instant::now();
+    let r = p.run(&["run", "--date", "2024-06-30", "--timeout", "1", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let ev = events(&r.stdout);
+    let slow = ev
+        .iter()
+        .find(|e| e["event"] == "model_finished" && e["model"] == "aggregation.slow")
+        .unwrap();
+    assert_eq!(slow["status"], "failed");
+    assert_eq!(slow["error"], "model aggregation.slow: timed out after 1s");
+    assert_eq!(slow["attempt"], 1);
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn resuming_a_date_that_never_ran_runs_it_in_full() {
+    let p = tiny_project();
+    let r = p.run(&["retry", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("nothing to resume: 2024-06-30 has not run in this lakehouse yet; running it in full")
+    );
+    assert!(r.stdout.contains("3 succeeded, 0 failed, 0 skipped"), "{}", r.stdout);
 }
