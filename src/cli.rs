@@ -63,6 +63,10 @@ pub enum Command {
         /// Fail a model that runs longer than this many seconds.
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
+        /// Rebuild the selected incremental models (merge, partition, append, scd2,
+        /// snapshot_diff) from scratch instead of applying the date's changes.
+        #[arg(long)]
+        full_refresh: bool,
         /// `text` prints progress and a summary table; `json` prints one event per line.
         #[arg(long, value_enum, default_value_t = RunFormat::Text)]
         format: RunFormat,

@@ -88,6 +88,7 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             fail_fast,
             retries,
             timeout,
+            full_refresh,
             format,
         } => {
             let dates = business_dates(&project.landing, date, from, to)?;
@@ -103,6 +104,7 @@ pub async fn execute(cli: Cli) -> Result<i32> {
                 retries,
                 timeout: timeout.map(std::time::Duration::from_secs),
                 fail_fast,
+                full_refresh,
                 ..RunOptions::new(dates[0])
             };
             run_dates(compiled, lakehouse, dates, base, resume, format).await

@@ -45,6 +45,8 @@ pub struct RunOptions {
     pub timeout: Option<Duration>,
     /// After the first failure, start nothing new; the rest is recorded as skipped.
     pub fail_fast: bool,
+    /// Rebuild incremental models from scratch.
+    pub full_refresh: bool,
 }
 
 impl RunOptions {
@@ -62,6 +64,7 @@ impl RunOptions {
             backoff: Duration::from_secs(1),
             timeout: None,
             fail_fast: false,
+            full_refresh: false,
         }
     }
 }
