@@ -124,6 +124,10 @@ pub enum Command {
         sql: String,
         #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
         format: QueryFormat,
+        /// Query every table as it was for this business date (YYYY-MM-DD): its latest
+        /// version committed for that date or an earlier one. Tables that did not exist yet are absent.
+        #[arg(long, value_parser = parse_date, value_name = "DATE")]
+        as_of_date: Option<NaiveDate>,
     },
     /// Print the dependency graph of models and sources.
     Dag {
@@ -131,6 +135,29 @@ pub enum Command {
         format: DagFormat,
         #[command(flatten)]
         selection: Selection,
+    },
+    /// The versions of one table, newest first: commit time (UTC), operation (WRITE, MERGE,
+    /// RESTORE, OPTIMIZE…), run id, business date, and rows added and removed where recorded.
+    History {
+        /// The table, as layer.table: `application.customer_360`, `src.core_customer`.
+        model: String,
+        /// `text` for people; `json` prints one object per version, a line each.
+        #[arg(long, value_enum, default_value_t = crate::history::HistoryFormat::Text)]
+        format: crate::history::HistoryFormat,
+    },
+    /// Put a table back to an earlier version. The restore is a new Delta commit (RESTORE),
+    /// tagged with a fresh run id, the business date restored to and the model; nothing
+    /// downstream is rebuilt. Takes the lakehouse lock like a run.
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["to_date", "to_version"])))]
+    Restore {
+        /// The table, as layer.table: `application.customer_360`, `src.core_customer`.
+        model: String,
+        /// Restore the version that was current for this business date (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date, value_name = "DATE")]
+        to_date: Option<NaiveDate>,
+        /// Restore this version number (see `lakemart history MODEL`).
+        #[arg(long, value_name = "VERSION")]
+        to_version: Option<u64>,
     },
 }
 

@@ -72,8 +72,12 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             print!("{text}");
             Ok(0)
         }
-        Command::Query { sql, format } => {
-            let ctx = query::session(&project, &lakehouse).await?;
+        Command::Query {
+            sql,
+            format,
+            as_of_date,
+        } => {
+            let ctx = query::session_as_of(&project, &lakehouse, as_of_date).await?;
             let batches = query::query(&ctx, &sql).await?;
             print!("{}", query::render(&batches, format)?);
             Ok(0)
@@ -143,6 +147,26 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             let compiled = compile(project).await?;
             let nodes = select::select(&compiled, &selection.select, &selection.exclude)?;
             crate::maintain::maintain(&compiled, &lakehouse, &nodes, retention_days).await
+        }
+        Command::History { model, format } => {
+            let table = crate::history::open_model(&project, &lakehouse, &model).await?;
+            let commits = crate::history::commits(&table).await?;
+            print!("{}", crate::history::render(&commits, format)?);
+            Ok(0)
+        }
+        Command::Restore {
+            model,
+            to_date,
+            to_version,
+        } => {
+            let target = match (to_version, to_date) {
+                (Some(v), _) => crate::history::RestoreTarget::Version(v),
+                (None, Some(d)) => crate::history::RestoreTarget::Date(d),
+                (None, None) => return Err(Error::Usage("restore needs --to-date or --to-version".into())),
+            };
+            let restored = crate::history::restore(&project, &lakehouse, &model, target).await?;
+            println!("{restored}");
+            Ok(0)
         }
     }
 }
@@ -357,7 +381,12 @@ fn print_event(event: &Event, format: RunFormat) {
             Event::ModelStarted { model, biz_date, .. } => eprintln!("  start    {model} ({biz_date})"),
             Event::ModelFinished(r) => {
                 let detail = match r.status {
-                    Status::Success => format!("{} rows in {:.2}s", r.rows, r.duration_ms as f64 / 1000.0),
+                    Status::Success => format!(
+                        "{} rows in {:.2}s{}",
+                        r.rows,
+                        r.duration_ms as f64 / 1000.0,
+                        r.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+                    ),
                     _ => r.error.clone().unwrap_or_default(),
                 };
                 eprintln!("  {:<8} {} — {detail}", r.status.as_str(), r.model);
@@ -396,6 +425,9 @@ fn print_summary(compiled: &Compiled, lakehouse: &Lakehouse, report: &RunReport)
             r.duration_ms as f64 / 1000.0,
             version
         );
+    }
+    for r in rows.iter().filter(|r| r.note.is_some()) {
+        let _ = writeln!(out, "note: {}: {}", r.model, r.note.as_deref().unwrap_or(""));
     }
     if report.already_done > 0 {
         let _ = writeln!(

@@ -215,65 +215,59 @@ pub async fn compile(project: Project) -> Result<Compiled> {
     }
     let mut models = BTreeMap::new();
     let mut failed: BTreeSet<String> = BTreeSet::new();
-    for name in levels.iter().flatten() {
-        let Some((statement, deps)) = parsed.get(name) else {
-            continue;
-        };
-        let model = &project.models[name];
-        if deps.iter().any(|d| failed.contains(d)) {
-            failed.insert(name.clone());
-            continue;
-        }
-        match plan_schema(&state, statement.clone()).await {
-            Ok(schema) => {
-                engine::register(
-                    &ctx,
-                    model.layer,
-                    model.table(),
-                    Arc::new(EmptyTable::new(schema.clone())),
-                )?;
-                if let Some(meta) = &model.meta {
-                    for column in &meta.columns {
-                        if schema.field_with_name(&column.name).is_err() {
-                            let produced: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                            diags.push(
-                                Diagnostic::new(
-                                    &meta.file,
-                                    "metadata",
-                                    format!(
-                                        "column '{}' is described but {name} does not produce it{}",
-                                        column.name,
-                                        match suggest(&column.name, produced.iter().copied()) {
-                                            s if s.is_empty() => format!(" (it produces: {})", produced.join(", ")),
-                                            s => s,
-                                        }
-                                    ),
-                                )
-                                .at(Some(column.line), None)
-                                .in_model(name),
-                            );
-                        }
-                    }
+    let threads = engine::cores();
+    let mut planned: Vec<(String, std::result::Result<SchemaRef, DataFusionError>)> = Vec::new();
+    for level in &levels {
+        // Models of one level do not read each other: plan them on every core.
+        let todo: Vec<(&String, &Statement)> = level
+            .iter()
+            .filter_map(|name| {
+                let (statement, deps) = parsed.get(name)?;
+                if deps.iter().any(|d| failed.contains(d)) {
+                    failed.insert(name.clone());
+                    return None;
                 }
-                models.insert(
-                    name.clone(),
-                    CompiledModel {
-                        name: name.clone(),
-                        statement: statement.clone(),
-                        depends_on: deps.clone(),
-                        schema,
-                    },
-                );
+                Some((name, statement))
+            })
+            .collect();
+        planned.clear();
+        let chunk = todo.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = todo
+                .chunks(chunk)
+                .map(|part| {
+                    let state = state.clone();
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(name, statement)| {
+                                let result = futures::executor::block_on(plan_schema(&state, (*statement).clone()));
+                                ((*name).clone(), result)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                match h.join() {
+                    Ok(results) => planned.extend(results),
+                    Err(_) => planned.push((
+                        String::new(),
+                        Err(DataFusionError::Internal("planner thread panicked".into())),
+                    )),
+                }
             }
-            Err(e) => {
-                failed.insert(name.clone());
-                let (line, column) = span_of(&e).unwrap_or((None, None));
-                diags.push(
-                    Diagnostic::new(&model.sql_path, "plan", df_message(&e))
-                        .at(line, column)
-                        .in_model(name),
-                );
-            }
+        });
+        for (name, result) in planned.drain(..) {
+            plan_one(
+                &ctx,
+                &project,
+                &parsed,
+                &mut diags,
+                &mut models,
+                &mut failed,
+                name,
+                result,
+            )?;
         }
     }
 
@@ -314,6 +308,94 @@ fn lookup_schema(ctx: &deltalake::datafusion::prelude::SessionContext, name: &st
     let provider = ctx.catalog("datafusion")?.schema(schema)?;
     let table = futures::executor::block_on(provider.table(table)).ok()??;
     Some(table.schema())
+}
+
+/// Record one model's planning result: register its table schema for the models
+/// above it, check its metadata and materialization, or report the error.
+#[allow(clippy::too_many_arguments)]
+fn plan_one(
+    ctx: &deltalake::datafusion::prelude::SessionContext,
+    project: &Project,
+    parsed: &BTreeMap<String, (Statement, BTreeSet<String>)>,
+    diags: &mut Vec<Diagnostic>,
+    models: &mut BTreeMap<String, CompiledModel>,
+    failed: &mut BTreeSet<String>,
+    name: String,
+    result: std::result::Result<SchemaRef, DataFusionError>,
+) -> Result<()> {
+    let Some((statement, deps)) = parsed.get(&name) else {
+        return Ok(());
+    };
+    let model = &project.models[&name];
+    let name = &name;
+    match result {
+        Ok(output) => {
+            let materialization = model.meta.as_ref().map(|m| m.materialization).unwrap_or_default();
+            let schema = crate::materialize::table_schema(materialization, &output);
+            engine::register(
+                ctx,
+                model.layer,
+                model.table(),
+                Arc::new(EmptyTable::new(schema.clone())),
+            )?;
+            if materialization == Materialization::SnapshotDiff {
+                let changes = crate::materialize::changes_schema(&output);
+                let table = format!("{}_changes", model.table());
+                engine::register(ctx, model.layer, &table, Arc::new(EmptyTable::new(changes)))?;
+            }
+            if let Some(meta) = &model.meta {
+                for message in crate::materialize::check(meta, &output) {
+                    diags.push(
+                        Diagnostic::new(&meta.file, "materialization", message)
+                            .at(Some(meta.line), None)
+                            .in_model(name),
+                    );
+                }
+            }
+            if let Some(meta) = &model.meta {
+                for column in &meta.columns {
+                    if schema.field_with_name(&column.name).is_err() {
+                        let produced: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                        diags.push(
+                            Diagnostic::new(
+                                &meta.file,
+                                "metadata",
+                                format!(
+                                    "column '{}' is described but {name} does not produce it{}",
+                                    column.name,
+                                    match suggest(&column.name, produced.iter().copied()) {
+                                        s if s.is_empty() => format!(" (it produces: {})", produced.join(", ")),
+                                        s => s,
+                                    }
+                                ),
+                            )
+                            .at(Some(column.line), None)
+                            .in_model(name),
+                        );
+                    }
+                }
+            }
+            models.insert(
+                name.clone(),
+                CompiledModel {
+                    name: name.clone(),
+                    statement: statement.clone(),
+                    depends_on: deps.clone(),
+                    schema,
+                },
+            );
+        }
+        Err(e) => {
+            failed.insert(name.clone());
+            let (line, column) = span_of(&e).unwrap_or((None, None));
+            diags.push(
+                Diagnostic::new(&model.sql_path, "plan", df_message(&e))
+                    .at(line, column)
+                    .in_model(name),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Plan a statement (with a placeholder business date) and return its output schema.
@@ -392,6 +474,22 @@ fn resolve_ref(
         Some(_) => project.models.contains_key(&name),
         None => false,
     };
+    // `layer.model_changes`: the change set a snapshot_diff model keeps beside its table.
+    if !exists
+        && let Some(base) = name.strip_suffix("_changes")
+        && project
+            .models
+            .get(base)
+            .and_then(|m| m.meta.as_ref())
+            .is_some_and(|m| m.materialization == Materialization::SnapshotDiff)
+    {
+        return resolve_ref(
+            project,
+            layer,
+            &TableReference::partial(schema, &base[schema.len() + 1..]),
+            known,
+        );
+    }
     if !exists {
         return Err((
             "unknown-table",

@@ -177,6 +177,17 @@ pub struct ModelMeta {
     pub zorder: Vec<String>,
     /// Data tests run right after the model is built, each with its line in the file.
     pub tests: Vec<(crate::datatest::DataTestSpec, usize)>,
+    /// Key of merge, scd2 and snapshot_diff models.
+    pub unique_key: Vec<String>,
+    /// Columns a merge updates (default: every non-key column).
+    pub update_columns: Option<Vec<String>>,
+    /// A predicate over incoming rows: a merge deletes the matching table row.
+    pub delete_when: Option<String>,
+    /// Partition columns of `partition` models.
+    pub partition_by: Vec<String>,
+    /// Columns whose change opens a new scd2 version (default: every non-key column).
+    pub tracked_columns: Option<Vec<String>>,
+    pub on_schema_change: OnSchemaChange,
     pub columns: Vec<ColumnMeta>,
     /// The metadata file, relative to the project root.
     pub file: PathBuf,
@@ -191,6 +202,48 @@ pub enum Materialization {
     /// Full rebuild: the table is overwritten by every run.
     #[default]
     Table,
+    /// Upsert on `unique_key`.
+    Merge,
+    /// Replace exactly the `partition_by` values the run produces.
+    Partition,
+    /// Append once per business date.
+    Append,
+    /// History as a zipper table (valid_from, valid_to, is_current).
+    Scd2,
+    /// Compare a full snapshot with the table and apply only the changes.
+    SnapshotDiff,
+}
+
+impl Materialization {
+    pub fn parse(text: &str) -> Option<Materialization> {
+        Some(match text {
+            "table" => Materialization::Table,
+            "merge" => Materialization::Merge,
+            "partition" => Materialization::Partition,
+            "append" => Materialization::Append,
+            "scd2" => Materialization::Scd2,
+            "snapshot_diff" => Materialization::SnapshotDiff,
+            _ => return None,
+        })
+    }
+
+    /// Whether a run builds on what the table already holds.
+    pub fn is_incremental(self) -> bool {
+        self != Materialization::Table
+    }
+}
+
+/// What an incremental model does when its SQL's columns differ from the table's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnSchemaChange {
+    /// Stop the model, listing added, removed and retyped columns.
+    #[default]
+    Fail,
+    /// Add new columns; removed or retyped ones still fail.
+    AppendNewColumns,
+    /// Rebuild the table in the new schema from this run's rows.
+    Sync,
 }
 
 /// One model: a SELECT in `sql/<layer>/<subject>/<name>.sql`.
@@ -313,6 +366,15 @@ struct ModelFile {
     #[serde(default)]
     tests: Vec<Spanned<crate::datatest::DataTestSpec>>,
     #[serde(default)]
+    unique_key: Vec<String>,
+    update_columns: Option<Vec<String>>,
+    delete_when: Option<String>,
+    #[serde(default)]
+    partition_by: Vec<String>,
+    tracked_columns: Option<Vec<String>>,
+    #[serde(default)]
+    on_schema_change: OnSchemaChange,
+    #[serde(default)]
     columns: Vec<Spanned<ColumnFile>>,
 }
 
@@ -328,11 +390,30 @@ struct ColumnFile {
 
 /// 1-based line of a byte offset.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    LineIndex::new(text).line(offset)
+}
+
+/// Byte offsets of line starts, for many line look-ups in one file.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|s| *s <= offset)
+    }
 }
 
 impl Project {
@@ -375,6 +456,7 @@ impl Project {
             let rel = self.rel(&path);
             let system = stem(&path);
             let text = read(&path)?;
+            let lines = LineIndex::new(&text);
             let file: SourceFile = match toml::from_str(&text) {
                 Ok(f) => f,
                 Err(e) => {
@@ -384,7 +466,7 @@ impl Project {
             };
             let _ = file.description;
             for spanned in file.tables {
-                let line = line_of(&text, spanned.span().start);
+                let line = lines.line(spanned.span().start);
                 let t = spanned.into_inner();
                 let at = |kind, msg: String| Diagnostic::new(&rel, kind, msg).at(Some(line), None);
                 let format = match t.format.as_str() {
@@ -415,7 +497,7 @@ impl Project {
                 };
                 let mut columns = Vec::new();
                 for c in t.columns {
-                    let cline = line_of(&text, c.span().start);
+                    let cline = lines.line(c.span().start);
                     let c = c.into_inner();
                     match ColumnType::parse(&c.ty) {
                         Some(ty) => columns.push(SourceColumn {
@@ -510,6 +592,7 @@ impl Project {
             for path in files_with_ext(&self.root.join("models").join(layer.as_str()), "toml")? {
                 let rel = self.rel(&path);
                 let text = read(&path)?;
+                let lines = LineIndex::new(&text);
                 let file: ModelsFile = match toml::from_str(&text) {
                     Ok(f) => f,
                     Err(e) => {
@@ -519,19 +602,25 @@ impl Project {
                 };
                 for spanned in file.models {
                     let m = spanned.into_inner();
-                    let line = line_of(&text, m.name.span().start);
+                    let line = lines.line(m.name.span().start);
                     let name = format!("{layer}.{}", m.name.get_ref());
                     let materialization = match &m.materialization {
                         None => Materialization::Table,
-                        Some(s) if s.get_ref() == "table" => Materialization::Table,
+                        Some(s) if Materialization::parse(s.get_ref()).is_some() => {
+                            Materialization::parse(s.get_ref()).unwrap_or_default()
+                        }
                         Some(s) => {
                             self.diagnostics.push(
                                 Diagnostic::new(
                                     &rel,
                                     "config",
-                                    format!("unknown materialization '{}' (expected table)", s.get_ref()),
+                                    format!(
+                                        "unknown materialization '{}' (expected table, merge, partition, append, scd2 \
+                                         or snapshot_diff)",
+                                        s.get_ref()
+                                    ),
                                 )
-                                .at(Some(line_of(&text, s.span().start)), None)
+                                .at(Some(lines.line(s.span().start)), None)
                                 .in_model(&name),
                             );
                             Materialization::Table
@@ -542,7 +631,7 @@ impl Project {
                         .into_iter()
                         .map(|c| {
                             let c = c.into_inner();
-                            let line = line_of(&text, c.name.span().start);
+                            let line = lines.line(c.name.span().start);
                             ColumnMeta {
                                 name: c.name.into_inner(),
                                 description: c.description,
@@ -560,10 +649,16 @@ impl Project {
                             .tests
                             .into_iter()
                             .map(|t| {
-                                let line = line_of(&text, t.span().start);
+                                let line = lines.line(t.span().start);
                                 (t.into_inner(), line)
                             })
                             .collect(),
+                        unique_key: m.unique_key,
+                        update_columns: m.update_columns,
+                        delete_when: m.delete_when,
+                        partition_by: m.partition_by,
+                        tracked_columns: m.tracked_columns,
+                        on_schema_change: m.on_schema_change,
                         columns,
                         file: rel.clone(),
                         line,

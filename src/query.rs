@@ -1,14 +1,16 @@
 //! Analyst SQL over the lakehouse: every table that exists is registered as
-//! `layer.table` at its latest version, and results print as text, CSV or JSON.
+//! `layer.table` at its latest version (or as of a business date), and results
+//! print as text, CSV or JSON.
 
+use chrono::NaiveDate;
 use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::util::pretty::pretty_format_batches;
 use deltalake::datafusion::prelude::SessionContext;
 
-use crate::engine;
 use crate::error::{Error, Result, df_message};
 use crate::project::{Layer, Project};
 use crate::store::Lakehouse;
+use crate::{engine, history};
 
 /// Output formats of `lakemart query`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,16 +23,42 @@ pub enum QueryFormat {
     Json,
 }
 
-/// A session with every built table of the project registered.
+/// A session with every built table of the project registered at its latest version.
 pub async fn session(project: &Project, lakehouse: &Lakehouse) -> Result<SessionContext> {
+    session_as_of(project, lakehouse, None).await
+}
+
+/// A session with every built table registered at its latest version, or, with
+/// `as_of`, at its version for that business date ([`history::version_as_of`]):
+/// tables that did not exist then are absent. `_lakemart.*` run records are always current.
+pub async fn session_as_of(
+    project: &Project,
+    lakehouse: &Lakehouse,
+    as_of: Option<NaiveDate>,
+) -> Result<SessionContext> {
     let ctx = engine::session(engine::cores())?;
     let tables = project
         .sources
         .values()
         .map(|s| (Layer::Src, s.staged_name()))
-        .chain(project.models.values().map(|m| (m.layer, m.table().to_string())));
+        .chain(project.models.values().map(|m| (m.layer, m.table().to_string())))
+        .chain(
+            project
+                .models
+                .values()
+                .filter(|m| {
+                    m.meta
+                        .as_ref()
+                        .is_some_and(|x| x.materialization == crate::project::Materialization::SnapshotDiff)
+                })
+                .map(|m| (m.layer, format!("{}_changes", m.table()))),
+        );
     for (layer, table) in tables {
-        if let Some(t) = lakehouse.open(layer, &table).await? {
+        let opened = match as_of {
+            None => lakehouse.open(layer, &table).await?,
+            Some(date) => history::open_as_of(lakehouse, layer, &table, date).await?,
+        };
+        if let Some(t) = opened {
             engine::register(&ctx, layer, &table, t.table_provider().await?)?;
         }
     }

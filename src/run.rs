@@ -100,6 +100,9 @@ pub struct NodeResult {
     pub attempt: u32,
     /// Why it failed, or which upstream failure skipped it.
     pub error: Option<String>,
+    /// A remark on a success (e.g. nothing appended on a re-run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     #[serde(skip)]
     pub started_at: DateTime<Utc>,
     #[serde(skip)]
@@ -187,6 +190,7 @@ fn result(model: String, status: Status, error: Option<String>) -> NodeResult {
         delta_version: None,
         attempt: 0,
         error,
+        note: None,
         started_at: now,
         finished_at: now,
     }
@@ -261,14 +265,15 @@ pub async fn run(
                 biz_date: options.biz_date,
                 model: name.clone(),
             };
-            let (retries, backoff, timeout) = (options.retries, options.backoff, options.timeout);
+            let (retries, backoff, timeout, full_refresh) =
+                (options.retries, options.backoff, options.timeout, options.full_refresh);
             tasks.spawn(async move {
                 let started_at = Utc::now();
                 let t = Instant::now();
                 let mut attempt = 0;
                 let outcome = loop {
                     attempt += 1;
-                    let build = build_node(&compiled, &lakehouse, &name, &tag, partitions);
+                    let build = build_node(&compiled, &lakehouse, &name, &tag, partitions, full_refresh);
                     let outcome = match timeout {
                         Some(limit) => match tokio::time::timeout(limit, build).await {
                             Ok(r) => r,
@@ -297,6 +302,7 @@ pub async fn run(
                     Ok(w) => {
                         r.rows = w.rows;
                         r.delta_version = Some(w.version);
+                        r.note = w.note;
                     }
                     Err(e) => {
                         r.status = Status::Failed;
@@ -414,6 +420,7 @@ async fn build_node(
     name: &str,
     tag: &CommitTag,
     partitions: usize,
+    full_refresh: bool,
 ) -> Result<WriteOutcome> {
     let ctx = engine::session(partitions)?;
     if let Some(table) = compiled.project.sources.get(name) {
@@ -448,6 +455,21 @@ async fn build_node(
             }
         };
         engine::register(&ctx, layer, table, provider)?;
+        let snapshot_diff = compiled
+            .project
+            .models
+            .get(dep)
+            .and_then(|m| m.meta.as_ref())
+            .map(|m| m.materialization)
+            == Some(crate::project::Materialization::SnapshotDiff);
+        if snapshot_diff && let Some(changes) = lakehouse.open(layer, &format!("{table}_changes")).await? {
+            engine::register(
+                &ctx,
+                layer,
+                &format!("{table}_changes"),
+                changes.table_provider().await?,
+            )?;
+        }
     }
     let state = ctx.state();
     let plan = state
@@ -456,14 +478,39 @@ async fn build_node(
         .and_then(|p| p.with_param_values(biz_date_params(Some(days_since_epoch(tag.biz_date)))))
         .and_then(storable)
         .map_err(|e| fail(df_message(&e)))?;
-    let written = lakehouse
-        .overwrite(project_model.layer, project_model.table(), plan, state, tag)
-        .await
-        .map_err(|e| Error::Model {
+    let incremental = project_model
+        .meta
+        .as_ref()
+        .filter(|m| m.materialization.is_incremental());
+    let written = match incremental {
+        Some(meta) => {
+            crate::materialize::Incremental {
+                lakehouse,
+                layer: project_model.layer,
+                table: project_model.table(),
+                plan,
+                state,
+                tag,
+                meta,
+                full_refresh,
+            }
+            .run()
+            .await
+        }
+        None => {
+            lakehouse
+                .overwrite(project_model.layer, project_model.table(), plan, state, tag)
+                .await
+        }
+    }
+    .map_err(|e| match e {
+        e @ Error::Model { .. } => e,
+        e => Error::Model {
             model: name.to_string(),
             transient: is_transient(&e),
             message: message(e),
-        })?;
+        },
+    })?;
     // Data tests right after the model; a failing `error` test fails it, so downstream is skipped.
     let outcomes = crate::testing::test_model(compiled, lakehouse, name, tag.biz_date).await?;
     ledger::record_tests(lakehouse, &tag.run_id, tag.biz_date, name, &outcomes).await?;

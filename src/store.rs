@@ -38,12 +38,14 @@ pub struct CommitTag {
 }
 
 /// What a write committed.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct WriteOutcome {
     /// The table's Delta version after the commit.
     pub version: u64,
     /// Rows written by this commit.
     pub rows: u64,
+    /// Something the operator should know, e.g. that nothing was written and why.
+    pub note: Option<String>,
 }
 
 impl Lakehouse {
@@ -233,7 +235,7 @@ async fn open_url(url: Url) -> Result<Option<DeltaTable>> {
 
 impl Lakehouse {
     /// A handle for writing `layer.table`, whether or not it exists yet.
-    async fn for_write(&self, layer: Layer, table: &str) -> Result<DeltaTable> {
+    pub async fn writable(&self, layer: Layer, table: &str) -> Result<DeltaTable> {
         let url = self.table_url(layer, table)?;
         if let Some(existing) = self.open(layer, table).await? {
             return Ok(existing);
@@ -255,7 +257,7 @@ impl Lakehouse {
         tag: &CommitTag,
     ) -> Result<WriteOutcome> {
         let written = self
-            .for_write(layer, table)
+            .writable(layer, table)
             .await?
             .write(vec![])
             .with_input_plan(plan)
@@ -278,7 +280,7 @@ impl Lakehouse {
         state: SessionState,
         tag: &CommitTag,
     ) -> Result<WriteOutcome> {
-        let target = self.for_write(layer, table).await?;
+        let target = self.writable(layer, table).await?;
         let exists = target.version().is_some();
         let mut write = target
             .write(vec![])
@@ -301,7 +303,7 @@ impl Lakehouse {
     }
 }
 
-fn commit_properties(tag: &CommitTag) -> CommitProperties {
+pub fn commit_properties(tag: &CommitTag) -> CommitProperties {
     CommitProperties::default().with_metadata([
         (
             "lakemart.run_id".to_string(),
@@ -316,7 +318,7 @@ fn commit_properties(tag: &CommitTag) -> CommitProperties {
 }
 
 /// Version and rows added, read back from the commit's own metrics.
-async fn outcome(table: &DeltaTable) -> Result<WriteOutcome> {
+pub async fn outcome(table: &DeltaTable) -> Result<WriteOutcome> {
     let version = table.version().unwrap_or(0);
     let commits: Vec<_> = table.history(Some(1)).try_collect().await?;
     let rows = commits
@@ -325,7 +327,11 @@ async fn outcome(table: &DeltaTable) -> Result<WriteOutcome> {
         .and_then(|m| m.get("num_added_rows"))
         .and_then(|v| v.as_u64())
         .unwrap_or(0);
-    Ok(WriteOutcome { version, rows })
+    Ok(WriteOutcome {
+        version,
+        rows,
+        note: None,
+    })
 }
 
 /// Days since 1970-01-01, arrow's `Date32`.

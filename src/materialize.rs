@@ -1,0 +1,802 @@
+//! Incremental materializations — merge, partition, append, scd2 and
+//! snapshot_diff — as Delta operations over a model's streamed result.
+//!
+//! Part of the storage layer: it sees one model's plan and metadata, never the DAG.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use deltalake::DeltaTable;
+use deltalake::arrow::array::Array;
+use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
+use deltalake::datafusion::common::{Column, JoinType, ScalarValue};
+use deltalake::datafusion::dataframe::DataFrame;
+use deltalake::datafusion::execution::SessionState;
+use deltalake::datafusion::functions::expr_fn::{coalesce, concat_ws, md5};
+use deltalake::datafusion::functions_aggregate::expr_fn::{count, max, min};
+use deltalake::datafusion::logical_expr::{Expr, LogicalPlan, cast, ident, lit, when};
+use deltalake::datafusion::prelude::SessionContext;
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::operations::write::SchemaMode;
+use deltalake::protocol::SaveMode;
+
+use crate::error::{Error, Result, df_message};
+use crate::project::{Layer, Materialization, ModelMeta, OnSchemaChange};
+use crate::store::{CommitTag, Lakehouse, WriteOutcome, commit_properties, days_since_epoch};
+
+/// The open end of an scd2 version.
+pub const OPEN_END: (i32, u32, u32) = (9999, 12, 31);
+/// Columns lakemart adds to scd2 tables.
+pub const SCD2_COLUMNS: [&str; 4] = ["row_hash", "valid_from", "valid_to", "is_current"];
+
+fn open_end_days() -> i32 {
+    NaiveDate::from_ymd_opt(OPEN_END.0, OPEN_END.1, OPEN_END.2)
+        .map(days_since_epoch)
+        .unwrap_or(2_932_896)
+}
+
+/// Columns lakemart adds to a materialization's table.
+pub fn system_columns(m: Materialization) -> &'static [&'static str] {
+    match m {
+        Materialization::Scd2 => &SCD2_COLUMNS,
+        Materialization::SnapshotDiff => &["row_hash"],
+        _ => &[],
+    }
+}
+
+/// The table's schema for a model producing `output`.
+pub fn table_schema(m: Materialization, output: &Schema) -> SchemaRef {
+    let mut fields: Vec<Field> = output.fields().iter().map(|f| f.as_ref().clone()).collect();
+    match m {
+        Materialization::Scd2 => {
+            fields.push(Field::new("row_hash", DataType::Utf8, true));
+            fields.push(Field::new("valid_from", DataType::Date32, true));
+            fields.push(Field::new("valid_to", DataType::Date32, true));
+            fields.push(Field::new("is_current", DataType::Boolean, true));
+        }
+        Materialization::SnapshotDiff => fields.push(Field::new("row_hash", DataType::Utf8, true)),
+        _ => {}
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// The schema of a snapshot_diff model's `<model>_changes` table.
+pub fn changes_schema(output: &Schema) -> SchemaRef {
+    let mut fields: Vec<Field> = output
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    fields.push(Field::new("row_hash", DataType::Utf8, true));
+    fields.push(Field::new("change_type", DataType::Utf8, true));
+    fields.push(Field::new("biz_date", DataType::Date32, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// Compile-time checks of a model's materialization settings against its output.
+pub fn check(meta: &ModelMeta, output: &Schema) -> Vec<String> {
+    let mut errors = Vec::new();
+    let names: Vec<&str> = output.fields().iter().map(|f| f.name().as_str()).collect();
+    let need = |errors: &mut Vec<String>, what: &str, cols: &[String]| {
+        for c in cols {
+            if !names.contains(&c.as_str()) {
+                errors.push(format!(
+                    "{what} names column '{c}', which the model does not produce{}",
+                    crate::compile::suggest(c, names.iter().copied())
+                ));
+            }
+        }
+    };
+    let m = meta.materialization;
+    match m {
+        Materialization::Merge | Materialization::Scd2 | Materialization::SnapshotDiff => {
+            if meta.unique_key.is_empty() {
+                errors.push(format!("materialization {} needs unique_key", mat_name(m)));
+            }
+            need(&mut errors, "unique_key", &meta.unique_key);
+        }
+        Materialization::Partition => {
+            if meta.partition_by.is_empty() {
+                errors.push("materialization partition needs partition_by".into());
+            }
+            need(&mut errors, "partition_by", &meta.partition_by);
+        }
+        _ => {}
+    }
+    if let Some(cols) = &meta.update_columns {
+        need(&mut errors, "update_columns", cols);
+    }
+    if let Some(cols) = &meta.tracked_columns {
+        need(&mut errors, "tracked_columns", cols);
+    }
+    for reserved in system_columns(m) {
+        if names.contains(reserved) {
+            errors.push(format!(
+                "column '{reserved}' is added by materialization {}; rename it",
+                mat_name(m)
+            ));
+        }
+    }
+    if m == Materialization::SnapshotDiff && names.contains(&"change_type") {
+        errors.push("column 'change_type' is reserved for the snapshot_diff change set; rename it".into());
+    }
+    if let Some(pred) = &meta.delete_when {
+        let ok = crate::engine::session(1).and_then(|ctx| {
+            let df_schema = deltalake::datafusion::common::DFSchema::try_from(output.clone())?;
+            ctx.parse_sql_expr(pred, &df_schema).map_err(Error::from)
+        });
+        if let Err(e) = ok {
+            errors.push(format!("delete_when '{pred}': {}", message_of(e)));
+        }
+    }
+    errors
+}
+
+fn message_of(e: Error) -> String {
+    match e {
+        Error::DataFusion(e) => df_message(&e),
+        other => other.to_string(),
+    }
+}
+
+fn mat_name(m: Materialization) -> &'static str {
+    match m {
+        Materialization::Table => "table",
+        Materialization::Merge => "merge",
+        Materialization::Partition => "partition",
+        Materialization::Append => "append",
+        Materialization::Scd2 => "scd2",
+        Materialization::SnapshotDiff => "snapshot_diff",
+    }
+}
+
+/// One incremental write.
+pub struct Incremental<'a> {
+    pub lakehouse: &'a Lakehouse,
+    pub layer: Layer,
+    pub table: &'a str,
+    pub plan: LogicalPlan,
+    pub state: SessionState,
+    pub tag: &'a CommitTag,
+    pub meta: &'a ModelMeta,
+    pub full_refresh: bool,
+}
+
+fn model_err(tag: &CommitTag, message: String) -> Error {
+    Error::Model {
+        model: tag.model.clone(),
+        message,
+        transient: false,
+    }
+}
+
+fn s_col(name: &str) -> Expr {
+    Expr::Column(Column::new(Some("s"), name))
+}
+
+fn t_col(name: &str) -> Expr {
+    Expr::Column(Column::new(Some("t"), name))
+}
+
+fn date_lit(days: i32) -> Expr {
+    lit(ScalarValue::Date32(Some(days)))
+}
+
+impl Incremental<'_> {
+    /// Apply the run's rows according to the model's materialization.
+    pub async fn run(self) -> Result<WriteOutcome> {
+        let existing = self.lakehouse.open(self.layer, self.table).await?;
+        let df = DataFrame::new(self.state.clone(), self.plan.clone());
+        let output: Schema = df.schema().as_arrow().clone();
+        let mut merge_schema = false;
+        let existing = match existing {
+            Some(t) if !self.full_refresh => match self.schema_change(&t, &output)? {
+                SchemaVerdict::Same => Some(t),
+                SchemaVerdict::AddColumns => {
+                    merge_schema = true;
+                    Some(t)
+                }
+                SchemaVerdict::Rebuild => None,
+            },
+            _ => None,
+        };
+        let m = self.meta.materialization;
+        let Some(table) = existing else {
+            return self.initial(df).await;
+        };
+        match m {
+            Materialization::Merge => self.merge(table, df, merge_schema).await,
+            Materialization::Partition => self.partition(table, merge_schema).await,
+            Materialization::Append => self.append(table, merge_schema).await,
+            Materialization::Scd2 => self.scd2(table, df, merge_schema).await,
+            Materialization::SnapshotDiff => self.snapshot_diff(table, df, merge_schema).await,
+            Materialization::Table => Err(Error::Internal("table is not incremental".into())),
+        }
+    }
+
+    fn schema_change(&self, table: &DeltaTable, output: &Schema) -> Result<SchemaVerdict> {
+        let system = system_columns(self.meta.materialization);
+        let current: Vec<(String, DataType)> = table
+            .snapshot()?
+            .snapshot()
+            .arrow_schema()
+            .fields()
+            .iter()
+            .filter(|f| !system.contains(&f.name().as_str()))
+            .map(|f| (f.name().clone(), normal(f.data_type())))
+            .collect();
+        let new: Vec<(String, DataType)> = output
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), normal(f.data_type())))
+            .collect();
+        let added: Vec<String> = new
+            .iter()
+            .filter(|(n, _)| !current.iter().any(|(c, _)| c == n))
+            .map(|(n, t)| format!("{n} {}", crate::compile::type_name(t)))
+            .collect();
+        let removed: Vec<String> = current
+            .iter()
+            .filter(|(c, _)| !new.iter().any(|(n, _)| n == c))
+            .map(|(c, _)| c.clone())
+            .collect();
+        let retyped: Vec<String> = new
+            .iter()
+            .filter_map(|(n, t)| {
+                current
+                    .iter()
+                    .find(|(c, _)| c == n)
+                    .filter(|(_, ct)| ct != t)
+                    .map(|(_, ct)| {
+                        format!(
+                            "{n}: {} → {}",
+                            crate::compile::type_name(ct),
+                            crate::compile::type_name(t)
+                        )
+                    })
+            })
+            .collect();
+        if added.is_empty() && removed.is_empty() && retyped.is_empty() {
+            return Ok(SchemaVerdict::Same);
+        }
+        let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        let described = format!(
+            "the model's columns changed: added [{}], removed [{}], retyped [{}]",
+            list(&added),
+            list(&removed),
+            list(&retyped)
+        );
+        match self.meta.on_schema_change {
+            OnSchemaChange::Sync => Ok(SchemaVerdict::Rebuild),
+            OnSchemaChange::AppendNewColumns if removed.is_empty() && retyped.is_empty() => {
+                Ok(SchemaVerdict::AddColumns)
+            }
+            OnSchemaChange::AppendNewColumns => Err(model_err(
+                self.tag,
+                format!(
+                    "{described}; on_schema_change = \"append_new_columns\" only adds columns (use \"sync\" or --full-refresh)"
+                ),
+            )),
+            OnSchemaChange::Fail => Err(model_err(
+                self.tag,
+                format!(
+                    "{described}; set on_schema_change = \"append_new_columns\" or \"sync\" in its metadata, or run with --full-refresh"
+                ),
+            )),
+        }
+    }
+
+    fn props(&self) -> CommitProperties {
+        commit_properties(self.tag)
+    }
+
+    /// First build, --full-refresh, or `sync` after a schema change: the table is
+    /// replaced by this run's rows.
+    async fn initial(self, df: DataFrame) -> Result<WriteOutcome> {
+        let m = self.meta.materialization;
+        let today = days_since_epoch(self.tag.biz_date);
+        if matches!(
+            m,
+            Materialization::Merge | Materialization::Scd2 | Materialization::SnapshotDiff
+        ) {
+            check_unique(&df, &self.meta.unique_key, self.tag).await?;
+        }
+        let df = match m {
+            Materialization::Merge => match &self.meta.delete_when {
+                Some(pred) => {
+                    let e = df
+                        .parse_sql_expr(pred)
+                        .map_err(|e| model_err(self.tag, df_message(&e)))?;
+                    df.filter(e.is_not_true())?
+                }
+                None => df,
+            },
+            Materialization::Scd2 => hashed(df, &self.tracked(&self.output_names_of_plan()))?,
+            Materialization::SnapshotDiff => hashed(df, &self.non_key(&self.output_names_of_plan()))?,
+            _ => df,
+        };
+        let df = if m == Materialization::Scd2 {
+            df.with_column("valid_from", date_lit(today))?
+                .with_column("valid_to", date_lit(open_end_days()))?
+                .with_column("is_current", lit(true))?
+        } else {
+            df
+        };
+        let mut props = self.props();
+        if m == Materialization::Append {
+            props = props.with_application_transaction(Transaction::new(self.app_id(), 1));
+        }
+        if m == Materialization::SnapshotDiff {
+            // Every row is an insert in the change set.
+            let changes = df.clone().with_column("change_type", lit("I"))?;
+            self.write_changes(changes).await?;
+        }
+        let target = self.lakehouse.writable(self.layer, self.table).await?;
+        let mut write = target
+            .write(vec![])
+            .with_input_plan(df.into_unoptimized_plan())
+            .with_session_state(Arc::new(self.state.clone()))
+            .with_save_mode(SaveMode::Overwrite)
+            .with_schema_mode(SchemaMode::Overwrite)
+            .with_commit_properties(props);
+        if m == Materialization::Partition {
+            write = write.with_partition_columns(self.meta.partition_by.clone());
+        }
+        let written = write.await?;
+        crate::store::outcome(&written).await
+    }
+
+    fn output_names_of_plan(&self) -> Vec<String> {
+        self.plan.schema().fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    fn non_key(&self, names: &[String]) -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| !self.meta.unique_key.contains(n))
+            .cloned()
+            .collect()
+    }
+
+    fn tracked(&self, names: &[String]) -> Vec<String> {
+        self.meta.tracked_columns.clone().unwrap_or_else(|| self.non_key(names))
+    }
+
+    fn app_id(&self) -> String {
+        format!("lakemart:{}:{}", self.tag.model, self.tag.biz_date)
+    }
+
+    async fn merge(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
+        let keys = &self.meta.unique_key;
+        check_unique(&df, keys, self.tag).await?;
+        let Some(range) = key_range(&df, &keys[0]).await? else {
+            return unchanged(&table, "the run produced no rows");
+        };
+        let names = self.output_names_of_plan();
+        let updates: Vec<String> = self.meta.update_columns.clone().unwrap_or_else(|| self.non_key(&names));
+        let delete = match &self.meta.delete_when {
+            Some(pred) => Some(qualify(
+                df.parse_sql_expr(pred)
+                    .map_err(|e| model_err(self.tag, df_message(&e)))?,
+                "s",
+            )?),
+            None => None,
+        };
+        let predicate = join_on(keys).and(range_predicate(&keys[0], range));
+        let mut builder = table
+            .merge(df, predicate)
+            .with_source_alias("s")
+            .with_target_alias("t")
+            .with_merge_schema(merge_schema)
+            .with_session_state(Arc::new(self.state.clone()))
+            .with_commit_properties(self.props());
+        if let Some(d) = &delete {
+            builder = builder.when_matched_delete(|b| b.predicate(d.clone()))?;
+        }
+        builder = builder.when_matched_update(|u| updates.iter().fold(u, |u, c| u.update(c.as_str(), s_col(c))))?;
+        builder = builder.when_not_matched_insert(|i| {
+            let i = names.iter().fold(i, |i, c| i.set(c.as_str(), s_col(c)));
+            match &delete {
+                Some(d) => i.predicate(d.clone().is_not_true()),
+                None => i,
+            }
+        })?;
+        let (table, metrics) = builder.await?;
+        let rows = metrics.num_target_rows_inserted + metrics.num_target_rows_updated + metrics.num_target_rows_deleted;
+        Ok(WriteOutcome {
+            version: table.version().unwrap_or(0),
+            rows: rows as u64,
+            note: None,
+        })
+    }
+
+    async fn partition(self, table: DeltaTable, merge_schema: bool) -> Result<WriteOutcome> {
+        let df = DataFrame::new(self.state.clone(), self.plan.clone());
+        let cols: Vec<Expr> = self.meta.partition_by.iter().map(ident).collect();
+        let values = df.clone().select(cols)?.distinct()?.collect().await?;
+        let mut any: Option<Expr> = None;
+        for b in &values {
+            for row in 0..b.num_rows() {
+                let mut conj: Option<Expr> = None;
+                for (i, c) in self.meta.partition_by.iter().enumerate() {
+                    let v = ScalarValue::try_from_array(b.column(i).as_ref(), row)?;
+                    let e = if v.is_null() {
+                        ident(c).is_null()
+                    } else {
+                        ident(c).eq(lit(v))
+                    };
+                    conj = Some(match conj {
+                        Some(x) => x.and(e),
+                        None => e,
+                    });
+                }
+                if let Some(c) = conj {
+                    any = Some(match any {
+                        Some(x) => x.or(c),
+                        None => c,
+                    });
+                }
+            }
+        }
+        let Some(predicate) = any else {
+            return unchanged(&table, "the run produced no rows");
+        };
+        let mut write = table
+            .write(vec![])
+            .with_input_plan(self.plan.clone())
+            .with_session_state(Arc::new(self.state.clone()))
+            .with_save_mode(SaveMode::Overwrite)
+            .with_replace_where(predicate)
+            .with_commit_properties(self.props());
+        if merge_schema {
+            write = write.with_schema_mode(SchemaMode::Merge);
+        }
+        let written = write.await?;
+        crate::store::outcome(&written).await
+    }
+
+    async fn append(self, table: DeltaTable, merge_schema: bool) -> Result<WriteOutcome> {
+        let app_id = self.app_id();
+        if table
+            .snapshot()?
+            .transaction_version(table.log_store().as_ref(), &app_id)
+            .await?
+            .is_some()
+        {
+            return unchanged(
+                &table,
+                &format!("rows of {} were already appended, nothing added", self.tag.biz_date),
+            );
+        }
+        let mut write = table
+            .write(vec![])
+            .with_input_plan(self.plan.clone())
+            .with_session_state(Arc::new(self.state.clone()))
+            .with_save_mode(SaveMode::Append)
+            .with_commit_properties(self.props().with_application_transaction(Transaction::new(app_id, 1)));
+        if merge_schema {
+            write = write.with_schema_mode(SchemaMode::Merge);
+        }
+        let written = write.await?;
+        crate::store::outcome(&written).await
+    }
+
+    async fn scd2(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
+        let keys = self.meta.unique_key.clone();
+        check_unique(&df, &keys, self.tag).await?;
+        let names = self.output_names_of_plan();
+        let snapshot = hashed(df, &self.tracked(&names))?;
+        let today = date_lit(days_since_epoch(self.tag.biz_date));
+
+        // Keys whose open version has other tracked values: their new version is inserted
+        // through a NULL merge key, while the same row with its real key closes the old one.
+        let ctx = SessionContext::new_with_state(self.state.clone());
+        let current = ctx
+            .read_table(table.table_provider().await?)?
+            .filter(ident("is_current").is_true())?;
+        let mut renamed: Vec<Expr> = keys.iter().map(|k| ident(k).alias(format!("__t_{k}"))).collect();
+        renamed.push(ident("row_hash").alias("__t_row_hash"));
+        let current = current.select(renamed)?;
+        let left: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let right: Vec<String> = keys.iter().map(|k| format!("__t_{k}")).collect();
+        let right_refs: Vec<&str> = right.iter().map(String::as_str).collect();
+        let mut keep: Vec<Expr> = names.iter().map(ident).collect();
+        keep.push(ident("row_hash"));
+        let changed = snapshot
+            .clone()
+            .join(current, JoinType::Inner, &left, &right_refs, None)?
+            .filter(ident("row_hash").not_eq(ident("__t_row_hash")))?
+            .select(keep.clone())?;
+        let types: Vec<DataType> = keys
+            .iter()
+            .map(|k| {
+                snapshot
+                    .schema()
+                    .field_with_unqualified_name(k)
+                    .map(|f| f.data_type().clone())
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        let with_keys = |df: DataFrame, null: bool| -> Result<DataFrame> {
+            let mut exprs = keep.clone();
+            for (k, dt) in keys.iter().zip(&types) {
+                let v = if null {
+                    cast(lit(ScalarValue::Null), dt.clone())
+                } else {
+                    ident(k)
+                };
+                exprs.push(v.alias(format!("__mk_{k}")));
+            }
+            Ok(df.select(exprs)?)
+        };
+        let source = with_keys(snapshot, false)?.union(with_keys(changed, true)?)?;
+        let predicate = keys
+            .iter()
+            .map(|k| t_col(k).eq(s_col(&format!("__mk_{k}"))))
+            .reduce(Expr::and)
+            .unwrap_or(lit(false))
+            .and(t_col("is_current").is_true());
+        let open_end = date_lit(open_end_days());
+        let (table, metrics) = table
+            .merge(source, predicate)
+            .with_source_alias("s")
+            .with_target_alias("t")
+            .with_merge_schema(merge_schema)
+            .with_session_state(Arc::new(self.state.clone()))
+            .with_commit_properties(self.props())
+            .when_matched_update(|u| {
+                u.predicate(t_col("row_hash").not_eq(s_col("row_hash")))
+                    .update("valid_to", today.clone())
+                    .update("is_current", lit(false))
+            })?
+            .when_not_matched_insert(|i| {
+                names
+                    .iter()
+                    .chain(std::iter::once(&"row_hash".to_string()))
+                    .fold(i, |i, c| i.set(c.as_str(), s_col(c)))
+                    .set("valid_from", today.clone())
+                    .set("valid_to", open_end.clone())
+                    .set("is_current", lit(true))
+            })?
+            .when_not_matched_by_source_update(|u| {
+                u.predicate(t_col("is_current").is_true())
+                    .update("valid_to", today.clone())
+                    .update("is_current", lit(false))
+            })?
+            .await?;
+        let rows = metrics.num_target_rows_inserted + metrics.num_target_rows_updated;
+        Ok(WriteOutcome {
+            version: table.version().unwrap_or(0),
+            rows: rows as u64,
+            note: None,
+        })
+    }
+
+    async fn snapshot_diff(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
+        let keys = self.meta.unique_key.clone();
+        check_unique(&df, &keys, self.tag).await?;
+        let names = self.output_names_of_plan();
+        let snapshot = hashed(df, &self.non_key(&names))?;
+
+        // Compare with the table as it was before this business date, so a re-run
+        // of the date finds the same changes.
+        let base = match self.tag.biz_date.pred_opt() {
+            Some(day_before) => crate::history::version_as_of(&table, day_before).await?,
+            None => None,
+        };
+        let mut before = table.clone();
+        let ctx = SessionContext::new_with_state(self.state.clone());
+        let previous = match base {
+            Some(v) => {
+                if Some(v) != table.version() {
+                    before.load_version(v).await?;
+                }
+                let mut renamed: Vec<Expr> = names.iter().map(|c| ident(c).alias(format!("__t_{c}"))).collect();
+                renamed.push(ident("row_hash").alias("__t_row_hash"));
+                ctx.read_table(before.table_provider().await?)?.select(renamed)?
+            }
+            None => {
+                // The table was created on this very date: every row is an insert.
+                let empty = snapshot.clone().limit(0, Some(0))?;
+                let mut renamed: Vec<Expr> = names.iter().map(|c| ident(c).alias(format!("__t_{c}"))).collect();
+                renamed.push(ident("row_hash").alias("__t_row_hash"));
+                empty.select(renamed)?
+            }
+        };
+        let left: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let right: Vec<String> = keys.iter().map(|k| format!("__t_{k}")).collect();
+        let right_refs: Vec<&str> = right.iter().map(String::as_str).collect();
+        let joined = snapshot.join(previous, JoinType::Full, &left, &right_refs, None)?;
+        let k0 = &keys[0];
+        let change = when(ident(format!("__t_{k0}")).is_null(), lit("I"))
+            .when(ident(k0.as_str()).is_null(), lit("D"))
+            .when(ident("row_hash").not_eq(ident("__t_row_hash")), lit("U"))
+            .end()?;
+        let mut exprs: Vec<Expr> = names
+            .iter()
+            .map(|c| {
+                when(ident(k0.as_str()).is_null(), ident(format!("__t_{c}")))
+                    .otherwise(ident(c.as_str()))
+                    .map(|e| e.alias(c.as_str()))
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        exprs.push(
+            when(ident(k0.as_str()).is_null(), ident("__t_row_hash"))
+                .otherwise(ident("row_hash"))?
+                .alias("row_hash"),
+        );
+        exprs.push(change.alias("change_type"));
+        let changes = joined.select(exprs)?.filter(ident("change_type").is_not_null())?;
+        self.write_changes(changes).await?;
+
+        // Apply the change set, read back from its own table.
+        let changes_table = self
+            .lakehouse
+            .open(self.layer, &format!("{}_changes", self.table))
+            .await?
+            .ok_or_else(|| Error::Internal("change set table vanished".into()))?;
+        let today = days_since_epoch(self.tag.biz_date);
+        let delta = ctx
+            .read_table(changes_table.table_provider().await?)?
+            .filter(ident("biz_date").eq(date_lit(today)))?
+            .drop_columns(&["biz_date"])?;
+        let Some(range) = key_range(&delta, k0).await? else {
+            return unchanged(&table, "the run produced no rows");
+        };
+        let mut all = names.clone();
+        all.push("row_hash".into());
+        let (table, metrics) = table
+            .merge(delta, join_on(&keys).and(range_predicate(k0, range)))
+            .with_source_alias("s")
+            .with_target_alias("t")
+            .with_merge_schema(merge_schema)
+            .with_session_state(Arc::new(self.state.clone()))
+            .with_commit_properties(self.props())
+            .when_matched_delete(|d| d.predicate(s_col("change_type").eq(lit("D"))))?
+            .when_matched_update(|u| all.iter().fold(u, |u, c| u.update(c.as_str(), s_col(c))))?
+            .when_not_matched_insert(|i| {
+                all.iter()
+                    .fold(i, |i, c| i.set(c.as_str(), s_col(c)))
+                    .predicate(s_col("change_type").not_eq(lit("D")))
+            })?
+            .await?;
+        let rows = metrics.num_target_rows_inserted + metrics.num_target_rows_updated + metrics.num_target_rows_deleted;
+        Ok(WriteOutcome {
+            version: table.version().unwrap_or(0),
+            rows: rows as u64,
+            note: None,
+        })
+    }
+
+    /// Replace this date's partition of `<model>_changes`.
+    async fn write_changes(&self, changes: DataFrame) -> Result<()> {
+        let today = days_since_epoch(self.tag.biz_date);
+        let changes = changes.with_column("biz_date", date_lit(today))?;
+        self.lakehouse
+            .replace_biz_date(
+                self.layer,
+                &format!("{}_changes", self.table),
+                changes.into_unoptimized_plan(),
+                self.state.clone(),
+                self.tag,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+enum SchemaVerdict {
+    Same,
+    AddColumns,
+    Rebuild,
+}
+
+/// Types as people compare them: string kinds are one type.
+fn normal(dt: &DataType) -> DataType {
+    match dt {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        DataType::Timestamp(u, tz) => DataType::Timestamp(*u, tz.clone()),
+        other => other.clone(),
+    }
+}
+
+/// `df` plus `row_hash`: md5 over each column's own md5 (NULL as `-`), so no
+/// value can shift into its neighbour, whatever characters it holds.
+fn hashed(df: DataFrame, columns: &[String]) -> Result<DataFrame> {
+    let parts: Vec<Expr> = columns
+        .iter()
+        .map(|c| coalesce(vec![md5(cast(ident(c), DataType::Utf8)), lit("-")]))
+        .collect();
+    let hash = if parts.is_empty() {
+        lit("")
+    } else {
+        md5(concat_ws(lit("|"), parts))
+    };
+    Ok(df.with_column("row_hash", cast(hash, DataType::Utf8))?)
+}
+
+/// Fail on incoming rows that share a key, naming one such key and the count.
+async fn check_unique(df: &DataFrame, keys: &[String], tag: &CommitTag) -> Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let group: Vec<Expr> = keys.iter().map(ident).collect();
+    let dups = df
+        .clone()
+        .aggregate(group, vec![count(lit(1)).alias("__n")])?
+        .filter(ident("__n").gt(lit(1i64)))?;
+    let total = dups.clone().count().await?;
+    if total == 0 {
+        return Ok(());
+    }
+    let first = dups.limit(0, Some(1))?.collect().await?;
+    let Some(b) = first.first().filter(|b| b.num_rows() > 0) else {
+        return Ok(());
+    };
+    let mut shown = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let v = ScalarValue::try_from_array(b.column(i).as_ref(), 0)?;
+        shown.push(format!("{k}={v}"));
+    }
+    let n = ScalarValue::try_from_array(b.column(keys.len()).as_ref(), 0)?;
+    Err(model_err(
+        tag,
+        format!(
+            "duplicate unique_key in the incoming rows: {} appears {n} times ({total} key{} duplicated); \
+             deduplicate in the model's SQL",
+            shown.join(", "),
+            if total == 1 { "" } else { "s" }
+        ),
+    ))
+}
+
+/// Smallest and largest value of `key` in `df`, or None when it has no rows.
+async fn key_range(df: &DataFrame, key: &str) -> Result<Option<(ScalarValue, ScalarValue)>> {
+    let b = df
+        .clone()
+        .aggregate(vec![], vec![min(ident(key)).alias("lo"), max(ident(key)).alias("hi")])?
+        .collect()
+        .await?;
+    let Some(b) = b.first().filter(|b| b.num_rows() > 0) else {
+        return Ok(None);
+    };
+    if b.column(0).is_null(0) {
+        return Ok(None);
+    }
+    Ok(Some((
+        ScalarValue::try_from_array(b.column(0).as_ref(), 0)?,
+        ScalarValue::try_from_array(b.column(1).as_ref(), 0)?,
+    )))
+}
+
+fn join_on(keys: &[String]) -> Expr {
+    keys.iter()
+        .map(|k| t_col(k).eq(s_col(k)))
+        .reduce(Expr::and)
+        .unwrap_or(lit(false))
+}
+
+/// Lets Delta skip target files whose key statistics lie outside the incoming keys.
+fn range_predicate(key: &str, (lo, hi): (ScalarValue, ScalarValue)) -> Expr {
+    t_col(key).gt_eq(lit(lo)).and(t_col(key).lt_eq(lit(hi)))
+}
+
+/// Qualify every column of `e` with `relation`.
+fn qualify(e: Expr, relation: &str) -> Result<Expr> {
+    Ok(e.transform(|e| {
+        Ok(match e {
+            Expr::Column(c) => Transformed::yes(Expr::Column(Column::new(Some(relation), c.name))),
+            other => Transformed::no(other),
+        })
+    })?
+    .data)
+}
+
+fn unchanged(table: &DeltaTable, why: &str) -> Result<WriteOutcome> {
+    Ok(WriteOutcome {
+        version: table.version().unwrap_or(0),
+        rows: 0,
+        note: Some(format!("{why}; table unchanged")),
+    })
+}
