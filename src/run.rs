@@ -431,7 +431,11 @@ async fn build_node(
             .map_err(|e| Error::Source {
                 table: name.to_string(),
                 transient: is_transient(&e),
-                message: message(e),
+                message: format!(
+                    "{}: {}",
+                    source::extract_path(&compiled.project.landing, table, tag.biz_date).display(),
+                    message(e)
+                ),
             });
     }
     let model = compiled

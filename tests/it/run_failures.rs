@@ -275,3 +275,20 @@ fn row_numbers_are_stored_as_signed_integers() {
     ]);
     assert_eq!(q.stdout, "customer_id,rn\nC1,1\nC2,2\nC3,3\n");
 }
+
+#[test]
+fn a_row_with_the_wrong_number_of_fields_names_the_file_and_line() {
+    let p = tiny_project();
+    p.write(
+        "landing/2024-06-30/core/customer_20240630.csv",
+        "cust_id,balance,open_date\nC1,1.00,2020-01-01\nC2,2.00\n",
+    );
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("core/customer_20240630.csv: Csv error: incorrect number of fields for line 3, expected 3 got 2"),
+        "{}",
+        r.stdout
+    );
+}
