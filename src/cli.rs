@@ -128,6 +128,17 @@ pub enum Command {
         /// version committed for that date or an earlier one. Tables that did not exist yet are absent.
         #[arg(long, value_parser = parse_date, value_name = "DATE")]
         as_of_date: Option<NaiveDate>,
+        /// Write the result to this file instead of stdout (required for parquet).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// An interactive SQL shell over the lakehouse, with history. End statements
+    /// with `;`. `\d` lists tables, `\d TABLE` describes one, `\f csv|json|table`
+    /// sets the output format, `\refresh` picks up new table versions, `\q` quits.
+    Shell {
+        /// Query every table as it was for this business date.
+        #[arg(long, value_parser = parse_date, value_name = "DATE")]
+        as_of_date: Option<NaiveDate>,
     },
     /// Print the dependency graph of models and sources.
     Dag {
@@ -135,6 +146,20 @@ pub enum Command {
         format: DagFormat,
         #[command(flatten)]
         selection: Selection,
+    },
+    /// Column lineage: the tree of upstream columns a column is computed from, down to
+    /// the source extract columns (`src.<system>_<table>.<column>`), read off the models'
+    /// plans. Join keys and WHERE columns decide rows, not values: they are not in the tree
+    /// (the manifest lists them per model as `filtered_by`).
+    Lineage {
+        /// The column, as layer.table.column: `application.customer_360.aum_cny`.
+        column: String,
+        /// The columns computed from it instead, up to the application layer.
+        #[arg(long)]
+        downstream: bool,
+        /// `text` prints an indented tree; `json` the same tree as nested objects.
+        #[arg(long, value_enum, default_value_t = crate::lineage::LineageFormat::Text)]
+        format: crate::lineage::LineageFormat,
     },
     /// The versions of one table, newest first: commit time (UTC), operation (WRITE, MERGE,
     /// RESTORE, OPTIMIZE…), run id, business date, and rows added and removed where recorded.
@@ -158,6 +183,30 @@ pub enum Command {
         /// Restore this version number (see `lakemart history MODEL`).
         #[arg(long, value_name = "VERSION")]
         to_version: Option<u64>,
+    },
+    /// Write the docs site: a static HTML catalog of every model and source table (columns,
+    /// types, PII flags, data tests and their last results, SQL, upstream and downstream,
+    /// column lineage, lineage graphs) with a search, and the last run's status and timings
+    /// from the lakehouse when it has run records. Works offline, from file://.
+    Docs {
+        /// The directory to write the site to (created when missing); open DIR/index.html.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Serve every built table over the PostgreSQL wire protocol (psql, DBeaver, Python),
+    /// read-only, with passwords from a users file and pii columns masked for users
+    /// without the `pii` role. Tables follow new Delta versions without a restart;
+    /// `SET lakemart.as_of_date = 'YYYY-MM-DD'` travels back. See docs/analysts.md.
+    Serve {
+        /// Address and port to listen on. Default: `bind` under [serve] in lakemart.toml, else 127.0.0.1:5433.
+        #[arg(long, value_name = "ADDR:PORT")]
+        bind: Option<String>,
+        /// The users file (names, password hashes, roles). Default: `users` under [serve] in lakemart.toml.
+        #[arg(long, value_name = "FILE")]
+        users: Option<PathBuf>,
+        /// Read a password from standard input, print its hash for the users file, and exit.
+        #[arg(long, conflicts_with_all = ["bind", "users"])]
+        hash_password: bool,
     },
 }
 

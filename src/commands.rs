@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::run::{Event, RunOptions, RunReport, Status, new_run_id, run};
 use crate::store::Lakehouse;
-use crate::store::LockInfo;
 use crate::{engine, query, select, source};
 
 /// Run one command line; `Ok` carries the exit code.
@@ -72,16 +71,31 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             print!("{text}");
             Ok(0)
         }
+        Command::Lineage {
+            column,
+            downstream,
+            format,
+        } => {
+            let compiled = compile(project).await?;
+            let direction = if downstream {
+                crate::lineage::Direction::Downstream
+            } else {
+                crate::lineage::Direction::Upstream
+            };
+            print!("{}", crate::lineage::render(&compiled, &column, direction, format)?);
+            Ok(0)
+        }
         Command::Query {
             sql,
             format,
             as_of_date,
+            out,
         } => {
             let ctx = query::session_as_of(&project, &lakehouse, as_of_date).await?;
-            let batches = query::query(&ctx, &sql).await?;
-            print!("{}", query::render(&batches, format)?);
+            query::run_to(&ctx, &sql, format, out.as_deref()).await?;
             Ok(0)
         }
+        Command::Shell { as_of_date } => crate::shell::shell(&project, &lakehouse, as_of_date).await,
         Command::Run {
             date,
             from,
@@ -168,6 +182,48 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             println!("{restored}");
             Ok(0)
         }
+        Command::Docs { out } => {
+            let compiled = compile(project).await?;
+            let site = crate::docs::DocsSite::new(&compiled, &out)
+                .with_lakehouse(&lakehouse)
+                .await?;
+            if let Some(note) = &site.note {
+                eprintln!("warning: the site has no run information: {note}");
+            }
+            println!("wrote {} pages; open {}", site.pages, site.index.display());
+            Ok(0)
+        }
+        Command::Serve {
+            bind,
+            users,
+            hash_password,
+        } => {
+            if hash_password {
+                if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                    eprint!("password: ");
+                }
+                let password = crate::serve::read_password()?;
+                println!("{}", crate::serve::hash_password(&password)?);
+                return Ok(0);
+            }
+            let config = crate::serve::ServeConfig::resolve(&project, bind.as_deref(), users.as_deref())?;
+            let users_file = config.users_file.clone();
+            let server = crate::serve::Server::bind(&project, &lakehouse, config).await?;
+            let addr = server.local_addr()?;
+            if !addr.ip().is_loopback() {
+                eprintln!(
+                    "warning: listening on {addr}, beyond this machine: passwords and data cross the network unencrypted"
+                );
+            }
+            println!(
+                "lakemart serve: {} tables of {} on postgres://{addr} (users from {}); read-only, Ctrl-C stops",
+                server.tables(),
+                lakehouse.root(),
+                users_file.display()
+            );
+            server.run().await?;
+            Ok(0)
+        }
     }
 }
 
@@ -180,21 +236,7 @@ async fn run_dates(
     resume: bool,
     format: RunFormat,
 ) -> Result<i32> {
-    let me = LockInfo {
-        run_id: new_run_id(),
-        host: crate::ledger::host(),
-        pid: std::process::id(),
-        started_at: chrono::Utc::now().to_rfc3339(),
-        heartbeat: chrono::Utc::now().timestamp(),
-    };
-    if let Err(holder) = lakehouse.lock(&me).await? {
-        return Err(Error::Locked {
-            run_id: holder.run_id,
-            host: holder.host,
-            pid: holder.pid,
-            started_at: holder.started_at,
-        });
-    }
+    let me = lakehouse.lock_for_this_process().await?;
     let beat = {
         let (lakehouse, me) = (lakehouse.clone(), me.clone());
         tokio::spawn(async move {

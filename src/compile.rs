@@ -43,7 +43,13 @@ pub struct CompiledModel {
     pub depends_on: BTreeSet<String>,
     /// The schema it produces.
     pub schema: SchemaRef,
+    /// The analyzed plan against upstream schemas (placeholder business date);
+    /// `crate::lineage` reads column lineage off it.
+    pub plan: LogicalPlan,
 }
+
+/// A model's output schema and analyzed plan, or why it could not be planned.
+type Planned = std::result::Result<(SchemaRef, LogicalPlan), DataFusionError>;
 
 /// The business date used to plan models before any date is chosen.
 fn planning_date() -> ScalarValue {
@@ -216,7 +222,7 @@ pub async fn compile(project: Project) -> Result<Compiled> {
     let mut models = BTreeMap::new();
     let mut failed: BTreeSet<String> = BTreeSet::new();
     let threads = engine::cores();
-    let mut planned: Vec<(String, std::result::Result<SchemaRef, DataFusionError>)> = Vec::new();
+    let mut planned: Vec<(String, Planned)> = Vec::new();
     for level in &levels {
         // Models of one level do not read each other: plan them on every core.
         let todo: Vec<(&String, &Statement)> = level
@@ -321,7 +327,7 @@ fn plan_one(
     models: &mut BTreeMap<String, CompiledModel>,
     failed: &mut BTreeSet<String>,
     name: String,
-    result: std::result::Result<SchemaRef, DataFusionError>,
+    result: Planned,
 ) -> Result<()> {
     let Some((statement, deps)) = parsed.get(&name) else {
         return Ok(());
@@ -329,7 +335,7 @@ fn plan_one(
     let model = &project.models[&name];
     let name = &name;
     match result {
-        Ok(output) => {
+        Ok((output, plan)) => {
             let materialization = model.meta.as_ref().map(|m| m.materialization).unwrap_or_default();
             let schema = crate::materialize::table_schema(materialization, &output);
             engine::register(
@@ -382,6 +388,7 @@ fn plan_one(
                     statement: statement.clone(),
                     depends_on: deps.clone(),
                     schema,
+                    plan,
                 },
             );
         }
@@ -398,18 +405,15 @@ fn plan_one(
     Ok(())
 }
 
-/// Plan a statement (with a placeholder business date) and return its output schema.
-/// Runs the analyzer too, which is where type errors surface.
-async fn plan_schema(
-    state: &deltalake::datafusion::execution::SessionState,
-    statement: Statement,
-) -> std::result::Result<SchemaRef, DataFusionError> {
+/// Plan a statement (with a placeholder business date) and return its output schema
+/// and the analyzed plan. Runs the analyzer too, which is where type errors surface.
+async fn plan_schema(state: &deltalake::datafusion::execution::SessionState, statement: Statement) -> Planned {
     let plan: LogicalPlan = state.statement_to_plan(statement).await?;
     let plan = storable(plan.with_param_values(biz_date_params(None))?)?;
     let plan = state
         .analyzer()
         .execute_and_check(plan, state.config_options(), |_, _| {})?;
-    Ok(Arc::new(plan.schema().as_arrow().clone()))
+    Ok((Arc::new(plan.schema().as_arrow().clone()), plan))
 }
 
 /// Delta has no unsigned integers: `ROW_NUMBER()` and friends return `UInt64`.
@@ -604,6 +608,8 @@ pub struct ManifestModel {
     pub sql_path: String,
     pub depends_on: Vec<String>,
     pub columns: Vec<ManifestColumn>,
+    /// Upstream columns read by WHERE, HAVING, JOIN and subquery conditions (`crate::lineage`).
+    pub filtered_by: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -625,6 +631,9 @@ pub struct ManifestColumn {
     pub nullable: bool,
     pub description: String,
     pub pii: bool,
+    /// Model columns only: the upstream columns (`layer.table.column`) the value is computed from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<Vec<String>>,
 }
 
 impl Compiled {
@@ -641,6 +650,7 @@ impl Compiled {
                     .flat_map(|meta| meta.columns.iter())
                     .map(|c| (c.name.as_str(), (c.description.as_str(), c.pii)))
                     .collect();
+                let lineage = crate::lineage::model_lineage(&m.plan);
                 ManifestModel {
                     name: m.name.clone(),
                     layer: model.layer,
@@ -661,9 +671,11 @@ impl Compiled {
                                 nullable: f.is_nullable(),
                                 description: description.to_string(),
                                 pii,
+                                lineage: Some(lineage.upstream_of(f.name()).map(str::to_string).collect()),
                             }
                         })
                         .collect(),
+                    filtered_by: lineage.filters.iter().cloned().collect(),
                 }
             })
             .collect();
@@ -687,6 +699,7 @@ impl Compiled {
                         nullable: true,
                         description: c.description.clone(),
                         pii: c.pii,
+                        lineage: None,
                     })
                     .collect(),
             })

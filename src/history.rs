@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::compile::suggest;
 use crate::error::{Error, Result};
 use crate::project::{Layer, Project};
-use crate::store::{CommitTag, Lakehouse, LockInfo, commit_properties};
+use crate::store::{CommitTag, Lakehouse, commit_properties};
 
 /// Commit-info keys lakemart writes on every commit (`store::commit_properties`).
 const RUN_ID: &str = "lakemart.run_id";
@@ -356,21 +356,7 @@ impl fmt::Display for Restored {
 /// Holds the lakehouse lock meanwhile, so it never races a run.
 pub async fn restore(project: &Project, lakehouse: &Lakehouse, name: &str, target: RestoreTarget) -> Result<Restored> {
     let table = open_model(project, lakehouse, name).await?;
-    let me = LockInfo {
-        run_id: crate::run::new_run_id(),
-        host: crate::ledger::host(),
-        pid: std::process::id(),
-        started_at: Utc::now().to_rfc3339(),
-        heartbeat: Utc::now().timestamp(),
-    };
-    if let Err(holder) = lakehouse.lock(&me).await? {
-        return Err(Error::Locked {
-            run_id: holder.run_id,
-            host: holder.host,
-            pid: holder.pid,
-            started_at: holder.started_at,
-        });
-    }
+    let me = lakehouse.lock_for_this_process().await?;
     let outcome = restore_locked(table, name, target, &me.run_id).await;
     lakehouse.unlock(&me).await?;
     outcome

@@ -387,3 +387,49 @@ pub async fn previous_rows(lakehouse: &Lakehouse, model: &str, biz_date: NaiveDa
         .max_by_key(|m| (m.biz_date, m.finished_at))
         .map(|m| m.rows.max(0) as u64))
 }
+
+/// One data test outcome as recorded in `_lakemart.test_result`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TestResult {
+    pub run_id: String,
+    pub biz_date: NaiveDate,
+    pub model: String,
+    /// The test's name, as [`crate::datatest::DataTestSpec::name`] gives it.
+    pub test: String,
+    /// `error` or `warn`.
+    pub severity: String,
+    /// `pass`, `fail` or `warn`.
+    pub status: String,
+    pub failing_rows: i64,
+    pub message: String,
+    /// Up to five failing rows, one a line.
+    pub sample: String,
+    pub tested_at: DateTime<Utc>,
+}
+
+/// Every data test outcome recorded in the lakehouse, oldest first.
+pub async fn test_results(lakehouse: &Lakehouse) -> Result<Vec<TestResult>> {
+    let mut out = Vec::new();
+    for b in read_all(lakehouse, "test_result").await? {
+        for i in 0..b.num_rows() {
+            out.push(TestResult {
+                run_id: text(col(&b, "run_id")?, i).unwrap_or_default(),
+                biz_date: date_of(col(&b, "biz_date")?.as_primitive::<Date32Type>().value(i)),
+                model: text(col(&b, "model")?, i).unwrap_or_default(),
+                test: text(col(&b, "test")?, i).unwrap_or_default(),
+                severity: text(col(&b, "severity")?, i).unwrap_or_default(),
+                status: text(col(&b, "status")?, i).unwrap_or_default(),
+                failing_rows: col(&b, "failing_rows")?.as_primitive::<Int64Type>().value(i),
+                message: text(col(&b, "message")?, i).unwrap_or_default(),
+                sample: text(col(&b, "sample")?, i).unwrap_or_default(),
+                tested_at: time_of(
+                    col(&b, "tested_at")?
+                        .as_primitive::<TimestampMicrosecondType>()
+                        .value(i),
+                ),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.tested_at, &a.model, &a.test).cmp(&(b.tested_at, &b.model, &b.test)));
+    Ok(out)
+}

@@ -139,9 +139,20 @@ pub struct SourceTable {
     pub file: String,
     pub format: FileFormat,
     pub primary_key: Vec<String>,
+    /// The control file that lands with the extract, if the system sends one.
+    pub control: Option<ControlFile>,
     pub columns: Vec<SourceColumn>,
     /// The definition file, relative to the project root.
     pub toml_path: PathBuf,
+}
+
+/// A control file: its name pattern, and the column whose sum it carries, if any.
+/// Its first line holds the row count, then optionally the sum, separated by
+/// `|`, `,`, a tab or spaces.
+#[derive(Debug, Clone)]
+pub struct ControlFile {
+    pub file: String,
+    pub sum_column: Option<String>,
 }
 
 impl SourceTable {
@@ -282,12 +293,26 @@ pub struct Project {
     pub models: BTreeMap<String, Model>,
     /// Problems found while reading, reported by `compile`.
     pub diagnostics: Vec<Diagnostic>,
+    /// `[serve]`: how `lakemart serve` listens and whom it lets in.
+    pub serve: ServeSettings,
+}
+
+/// `[serve]` in `lakemart.toml`; `lakemart serve --bind/--users` override it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeSettings {
+    /// Address and port, e.g. `127.0.0.1:5433` (the default).
+    pub bind: Option<String>,
+    /// The users file, relative to the project directory.
+    pub users: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProjectFile {
     project: ProjectSection,
+    #[serde(default)]
+    serve: ServeSettings,
 }
 
 #[derive(Deserialize)]
@@ -329,6 +354,8 @@ struct SourceTableFile {
     header: Option<bool>,
     #[serde(default)]
     primary_key: Vec<String>,
+    control_file: Option<String>,
+    control_sum_column: Option<String>,
     columns: Vec<Spanned<SourceColumnFile>>,
 }
 
@@ -440,6 +467,7 @@ impl Project {
             sources: BTreeMap::new(),
             models: BTreeMap::new(),
             diagnostics: Vec::new(),
+            serve: file.serve,
         };
         project.load_sources()?;
         project.load_sql()?;
@@ -527,6 +555,10 @@ impl Project {
                     file: t.file,
                     format,
                     primary_key: t.primary_key,
+                    control: t.control_file.map(|file| ControlFile {
+                        file,
+                        sum_column: t.control_sum_column,
+                    }),
                     columns,
                     toml_path: rel.clone(),
                 };

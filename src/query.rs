@@ -21,6 +21,8 @@ pub enum QueryFormat {
     Csv,
     /// A JSON array of objects.
     Json,
+    /// A Parquet file (needs --out), streamed, not collected.
+    Parquet,
 }
 
 /// A session with every built table of the project registered at its latest version.
@@ -79,6 +81,42 @@ pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> 
     Ok(df.collect().await?)
 }
 
+/// Run `sql` and write the result in `format` to `out` (a file) or stdout.
+/// Parquet streams straight into the file; the other formats are collected first.
+pub async fn run_to(ctx: &SessionContext, sql: &str, format: QueryFormat, out: Option<&std::path::Path>) -> Result<()> {
+    if format == QueryFormat::Parquet {
+        let out = out.ok_or_else(|| Error::Usage("--format parquet writes a file: give it with --out FILE".into()))?;
+        let path = out
+            .to_str()
+            .ok_or_else(|| Error::Usage(format!("--out {} is not UTF-8", out.display())))?;
+        let df = ctx
+            .sql(sql)
+            .await
+            .map_err(|e| Error::Usage(format!("query: {}", df_message(&e))))?;
+        let options = deltalake::datafusion::dataframe::DataFrameWriteOptions::new().with_single_file_output(true);
+        let written = df.write_parquet(path, options, None).await?;
+        let rows: u64 = written
+            .first()
+            .and_then(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<deltalake::arrow::array::UInt64Array>()
+            })
+            .map(|a| a.iter().flatten().sum())
+            .unwrap_or(0);
+        eprintln!("wrote {rows} rows to {}", out.display());
+        return Ok(());
+    }
+    let text = render(&query(ctx, sql).await?, format)?;
+    match out {
+        Some(path) => std::fs::write(path, text).map_err(|e| Error::io(path, e)),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
 /// Render batches in `format`.
 pub fn render(batches: &[RecordBatch], format: QueryFormat) -> Result<String> {
     use deltalake::arrow::{csv, json};
@@ -98,6 +136,11 @@ pub fn render(batches: &[RecordBatch], format: QueryFormat) -> Result<String> {
                 }
             }
             String::from_utf8_lossy(&buf).into_owned()
+        }
+        QueryFormat::Parquet => {
+            return Err(Error::Usage(
+                "--format parquet writes a file: give it with --out FILE".into(),
+            ));
         }
         QueryFormat::Json => {
             let mut buf = Vec::new();

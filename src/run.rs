@@ -425,6 +425,7 @@ async fn build_node(
     let ctx = engine::session(partitions)?;
     if let Some(table) = compiled.project.sources.get(name) {
         let plan = source::extract_plan(&ctx, &compiled.project.landing, table, tag.biz_date).await?;
+        source::reconcile(&ctx, &plan, &compiled.project.landing, table, tag.biz_date).await?;
         return lakehouse
             .replace_biz_date(Layer::Src, &table.staged_name(), plan, ctx.state(), tag)
             .await

@@ -170,7 +170,7 @@ pub async fn wait_for_sources(project: &Project, date: NaiveDate, timeout: u64, 
         let missing: BTreeSet<String> = project
             .sources
             .values()
-            .map(|t| source::extract_path(&project.landing, t, date))
+            .map(|t| source::arrival_path(&project.landing, t, date))
             .filter(|p| !p.is_file())
             .map(|p| p.display().to_string())
             .collect();

@@ -156,6 +156,26 @@ impl Lakehouse {
         ))
     }
 
+    /// Take the lock for this process, or fail with [`Error::Locked`] naming the holder.
+    pub async fn lock_for_this_process(&self) -> Result<LockInfo> {
+        let me = LockInfo {
+            run_id: crate::run::new_run_id(),
+            host: crate::ledger::host(),
+            pid: std::process::id(),
+            started_at: chrono::Utc::now().to_rfc3339(),
+            heartbeat: chrono::Utc::now().timestamp(),
+        };
+        match self.lock(&me).await? {
+            Ok(()) => Ok(me),
+            Err(holder) => Err(Error::Locked {
+                run_id: holder.run_id,
+                host: holder.host,
+                pid: holder.pid,
+                started_at: holder.started_at,
+            }),
+        }
+    }
+
     /// Refresh the lock's heartbeat (only while it is still ours).
     pub async fn heartbeat(&self, me: &LockInfo) -> Result<()> {
         use deltalake::logstore::object_store::PutPayload;

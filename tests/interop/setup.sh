@@ -33,6 +33,6 @@ if ! "$PY" -m pip install --quiet --disable-pip-version-check -r "$REQ" >"$log" 
     cat "$log" >&2
     exit 1
 fi
-"$PY" -c 'import deltalake, pyarrow' || { echo "setup.sh: deltalake/pyarrow do not import in $VENV" >&2; exit 1; }
+"$PY" -c 'import deltalake, pyarrow, psycopg' || { echo "setup.sh: deltalake/pyarrow/psycopg do not import in $VENV" >&2; exit 1; }
 echo "$want" >"$STAMP"
 echo "$PY"

@@ -292,3 +292,67 @@ fn a_row_with_the_wrong_number_of_fields_names_the_file_and_line() {
         r.stdout
     );
 }
+
+/// The tiny project with a control file declared for core.customer.
+fn with_control_file() -> crate::common::TempProject {
+    let p = tiny_project();
+    let toml = std::fs::read_to_string(p.path().join("models/sources/core.toml")).unwrap();
+    let toml = toml.replace(
+        "primary_key = [\"cust_id\"]",
+        "primary_key = [\"cust_id\"]\ncontrol_file = \"{biz_date}/core/customer_{yyyymmdd}.ctl\"\ncontrol_sum_column = \"balance\"",
+    );
+    p.write("models/sources/core.toml", &toml);
+    p
+}
+
+#[test]
+fn control_files_reconcile_rows_and_amounts_before_anything_is_committed() {
+    let p = with_control_file();
+    // 2024-06-29: 2 rows, 100.00 + 5.00.
+    p.write("landing/2024-06-29/core/customer_20240629.ctl", "2|105.00\n");
+    let r = p.run(&["run", "--date", "2024-06-29"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    // 2024-06-30: 3 rows, 107.75 — a wrong count, then a wrong sum, then no control file.
+    p.write("landing/2024-06-30/core/customer_20240630.ctl", "4|107.75\n");
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("customer_20240630.csv holds 3 rows but control file")
+            && r.stdout.contains("customer_20240630.ctl says 4; nothing was loaded"),
+        "{}",
+        r.stdout
+    );
+    p.write("landing/2024-06-30/core/customer_20240630.ctl", "3|107.70\n");
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("sum of balance is 107.75 but control file"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("says 107.70; nothing was loaded"), "{}", r.stdout);
+    std::fs::remove_file(p.path().join("landing/2024-06-30/core/customer_20240630.ctl")).unwrap();
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("customer_20240630.ctl cannot be read"),
+        "{}",
+        r.stdout
+    );
+    // Nothing of 2024-06-30 reached the staged table; 2024-06-29 is intact.
+    let q = p.run(&[
+        "query",
+        "SELECT biz_date, count(*) AS n FROM src.core_customer GROUP BY biz_date",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(q.stdout, "biz_date,n\n2024-06-29,2\n");
+    // `wait` waits for the control file, not the extract.
+    let w = p.run(&["wait", "--date", "2024-06-30", "--timeout", "1", "--interval", "1"]);
+    assert_eq!(w.code, 1);
+    assert!(w.stderr.contains("customer_20240630.ctl"), "{}", w.stderr);
+    p.write("landing/2024-06-30/core/customer_20240630.ctl", "3 107.75\n");
+    assert_eq!(p.run(&["wait", "--date", "2024-06-30", "--timeout", "1"]).code, 0);
+    assert_eq!(p.run(&["run", "--date", "2024-06-30"]).code, 0);
+}
