@@ -313,6 +313,10 @@ impl SimpleQueryHandler for Service {
         for statement in statements {
             let grant = grant_of(client);
             check_read_only(&statement, grant.pii)?;
+            if let Some(response) = forget_statements(client, &statement) {
+                responses.push(response);
+                continue;
+            }
             if let Some(response) = apply_setting(client, &statement)? {
                 responses.push(response);
                 continue;
@@ -358,6 +362,9 @@ impl ExtendedQueryHandler for Service {
         let Some((statement, plan)) = &portal.statement.statement.1 else {
             return Ok(Response::EmptyQuery);
         };
+        if let Some(response) = forget_statements(client, statement) {
+            return Ok(response);
+        }
         if let Some(response) = apply_setting(client, statement)? {
             return Ok(response);
         }
@@ -511,7 +518,9 @@ fn check_read_only(statement: &Statement, pii: bool) -> PgWireResult<()> {
         | Statement::Commit { .. }
         | Statement::Rollback { .. }
         | Statement::Fetch { .. }
-        | Statement::Close { .. } => Ok(()),
+        | Statement::Close { .. }
+        | Statement::Deallocate { .. }
+        | Statement::Discard { .. } => Ok(()),
         Statement::Set(set) => check_set(set),
         Statement::Reset(ResetStatement {
             reset: Reset::ConfigurationParameter(name),
@@ -605,6 +614,30 @@ fn is_as_of(name: &ObjectName) -> bool {
     name.to_string().eq_ignore_ascii_case(AS_OF_SETTING)
 }
 
+/// `DEALLOCATE name` and `DISCARD ALL`, which clients and pools send to tidy a
+/// connection (psycopg deallocates when its prepared-statement cache is full),
+/// answered on the connection's own statement store: `None` for anything else.
+fn forget_statements<C>(client: &mut C, statement: &Statement) -> Option<Response>
+where
+    C: ClientInfo + ClientPortalStore,
+    C::PortalStore: PortalStore,
+{
+    match statement {
+        Statement::Deallocate { name, .. } => {
+            if !name.value.eq_ignore_ascii_case("all") {
+                client.portal_store().rm_statement(&name.value);
+            }
+            Some(Response::Execution(Tag::new("DEALLOCATE")))
+        }
+        Statement::Discard { .. } => {
+            client.portal_store().clear_portals();
+            client.session_extensions().insert(AsOf(None));
+            Some(Response::Execution(Tag::new("DISCARD ALL")))
+        }
+        _ => None,
+    }
+}
+
 /// `SET`/`RESET`/`SHOW lakemart.as_of_date`, answered here: `None` for anything else.
 fn apply_setting<C>(client: &mut C, statement: &Statement) -> PgWireResult<Option<Response>>
 where
@@ -641,7 +674,8 @@ where
     }
 }
 
-/// The plan a prepared `SET`/`RESET`/`SHOW lakemart.as_of_date` describes itself with.
+/// The plan a prepared `SET`/`RESET`/`SHOW lakemart.as_of_date`, `DEALLOCATE` or
+/// `DISCARD` describes itself with.
 fn setting_plan(statement: &Statement) -> PgWireResult<Option<LogicalPlan>> {
     let fields = match statement {
         Statement::Set(Set::SingleAssignment { variable, values, .. }) if is_as_of(variable) => {
@@ -651,6 +685,7 @@ fn setting_plan(statement: &Statement) -> PgWireResult<Option<LogicalPlan>> {
         Statement::Reset(ResetStatement {
             reset: Reset::ConfigurationParameter(name),
         }) if is_as_of(name) => vec![],
+        Statement::Deallocate { .. } | Statement::Discard { .. } => vec![],
         Statement::ShowVariable { variable } if is_as_of(&ObjectName::from(variable.clone())) => {
             vec![Field::new(AS_OF_SETTING, DataType::Utf8, false)]
         }
@@ -719,6 +754,8 @@ mod tests {
             "BEGIN",
             "COMMIT",
             "DECLARE c CURSOR FOR SELECT 1",
+            "DEALLOCATE _pg3_0",
+            "DISCARD ALL",
         ] {
             assert_eq!(refused(sql, false), None, "{sql}");
         }

@@ -178,6 +178,32 @@ fn a_rename_through_a_cte_in_the_tiny_project() {
 }
 
 #[test]
+fn a_change_set_leads_back_to_its_snapshot_diff_model() {
+    let p = tiny_project();
+    p.write(
+        "models/foundation/customer.toml",
+        "[[models]]\nname = \"customer\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"customer_id\"]\n",
+    );
+    p.write(
+        "sql/application/customer/balance_change.sql",
+        "SELECT customer_id, balance AS new_balance, change_type\n\
+         FROM foundation.customer_changes WHERE biz_date = $biz_date\n",
+    );
+    assert_eq!(
+        lineage(&p, &["application.balance_change.new_balance"]),
+        "application.balance_change.new_balance\n\
+         └── foundation.customer_changes.balance\n\
+         \u{20}   └── foundation.customer.balance\n\
+         \u{20}       └── src.core_customer.balance\n"
+    );
+    assert_eq!(
+        lineage(&p, &["application.balance_change.change_type"]),
+        "application.balance_change.change_type\n\
+         └── foundation.customer_changes.change_type  (written by the materialization)\n"
+    );
+}
+
+#[test]
 fn renames_through_select_star() {
     let p = mart();
     // c.* of an scd2 model, whose own SQL renames cust_name.
