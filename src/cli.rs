@@ -71,6 +71,49 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = RunFormat::Text)]
         format: RunFormat,
     },
+    /// Ingest source extracts only: read, cleanse, reconcile with control files and stage
+    /// them as `src.<system>_<table>`; rejected rows go to `_rejects.<system>_<table>`.
+    /// Prints rows read, loaded, rejected and soft-fixed per table. See docs/ingest.md.
+    Ingest {
+        /// The business date (YYYY-MM-DD). Default: the latest date in the landing directory.
+        #[arg(long, value_parser = parse_date, conflicts_with_all = ["from", "to"])]
+        date: Option<NaiveDate>,
+        /// Ingest every landed business date from this one (inclusive), in date order.
+        #[arg(long, value_parser = parse_date, requires = "to")]
+        from: Option<NaiveDate>,
+        /// The last business date of a --from range (inclusive).
+        #[arg(long, value_parser = parse_date, requires = "from")]
+        to: Option<NaiveDate>,
+        /// Only these source systems (`core`) or tables (`core_customer`); default every one.
+        #[arg(long, num_args = 1.., value_name = "SOURCE")]
+        source: Vec<String>,
+        /// How many tables are ingested at once. Default: the number of cores.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        /// `text` prints a table of figures; `json` one event per line.
+        #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+        format: RunFormat,
+    },
+    /// Generate a consistent set of extract files for every source system of the reference
+    /// mart: the same customers and accounts across systems, realistic distributions and
+    /// noise at declared rates. Same seed, same bytes. See docs/generator.md.
+    Gen {
+        /// Size: 1 is about 100,000 customers; 0.01 about 1,000; 10 about 1,000,000.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// The last business date to generate (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        date: NaiveDate,
+        /// How many consecutive business dates, ending at --date.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        days: u32,
+        /// The landing directory to write into (one sub-directory per date).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The random seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Re-run what failed or was skipped in the last run of a date (same as `run --resume`).
     Retry {
         /// The business date. Default: the latest date that has landed.

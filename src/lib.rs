@@ -27,6 +27,7 @@ pub mod datatest;
 pub mod docs;
 pub mod engine;
 pub mod error;
+pub mod generator;
 pub mod history;
 pub mod ledger;
 pub mod lineage;
