@@ -5,6 +5,7 @@ mod batch_ops;
 mod common;
 mod compile_errors;
 mod docs_site;
+mod ingest;
 mod interop;
 mod lineage;
 mod materializations;
