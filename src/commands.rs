@@ -146,8 +146,22 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             threads,
             format,
         } => {
-            let _ = (date, from, to, source, threads, format);
-            Err(Error::Internal("lakemart ingest is not built yet".into()))
+            let dates = business_dates(&project.landing, date, from, to)?;
+            let compiled = Arc::new(compile(project).await?);
+            let nodes = source_tables(&compiled, &source)?;
+            let base = RunOptions {
+                threads: threads.unwrap_or_else(engine::cores),
+                nodes: Some(nodes),
+                selection: source.join(" "),
+                command: "ingest".into(),
+                ..RunOptions::new(dates[0])
+            };
+            let me = lakehouse.lock_for_this_process().await?;
+            let beat = heartbeat(&lakehouse, &me);
+            let outcome = ingest_dates(compiled, &lakehouse, dates, base, format).await;
+            beat.abort();
+            lakehouse.unlock(&me).await?;
+            outcome
         }
         Command::Retry { date, threads, format } => {
             let dates = business_dates(&project.landing, date, None, None)?;
@@ -259,21 +273,149 @@ async fn run_dates(
     format: RunFormat,
 ) -> Result<i32> {
     let me = lakehouse.lock_for_this_process().await?;
-    let beat = {
-        let (lakehouse, me) = (lakehouse.clone(), me.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-                if let Err(e) = lakehouse.heartbeat(&me).await {
-                    tracing::warn!("lock heartbeat failed: {e}");
-                }
-            }
-        })
-    };
+    let beat = heartbeat(&lakehouse, &me);
     let outcome = run_dates_locked(compiled, &lakehouse, dates, base, resume, format).await;
     beat.abort();
     lakehouse.unlock(&me).await?;
     outcome
+}
+
+/// Keep the lakehouse lock fresh while a long command holds it.
+fn heartbeat(lakehouse: &Lakehouse, me: &crate::store::LockInfo) -> tokio::task::JoinHandle<()> {
+    let (lakehouse, me) = (lakehouse.clone(), me.clone());
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            if let Err(e) = lakehouse.heartbeat(&me).await {
+                tracing::warn!("lock heartbeat failed: {e}");
+            }
+        }
+    })
+}
+
+/// The source tables `--source` names: systems (`core`) or tables (`core_customer`); all when empty.
+fn source_tables(compiled: &Compiled, wanted: &[String]) -> Result<std::collections::BTreeSet<String>> {
+    let sources = &compiled.project.sources;
+    let mut out = std::collections::BTreeSet::new();
+    for w in wanted {
+        let w = w.strip_prefix("src.").unwrap_or(w);
+        let found: Vec<&String> = sources
+            .iter()
+            .filter(|(_, t)| t.system == w || t.staged_name() == w)
+            .map(|(k, _)| k)
+            .collect();
+        if found.is_empty() {
+            let systems: std::collections::BTreeSet<&str> = sources.values().map(|t| t.system.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "--source {w}: no such source system or table (systems: {})",
+                systems.into_iter().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        out.extend(found.into_iter().cloned());
+    }
+    if wanted.is_empty() {
+        out.extend(sources.keys().cloned());
+    }
+    Ok(out)
+}
+
+/// `lakemart ingest`: the source tables of each date, with their figures.
+async fn ingest_dates(
+    compiled: Arc<Compiled>,
+    lakehouse: &Lakehouse,
+    dates: Vec<NaiveDate>,
+    base: RunOptions,
+    format: RunFormat,
+) -> Result<i32> {
+    let mut code = 0;
+    for biz_date in dates {
+        let options = RunOptions {
+            biz_date,
+            run_id: new_run_id(),
+            ..base.clone()
+        };
+        if format == RunFormat::Text {
+            println!(
+                "{:<34} {:>10} {:>10} {:>9} {:>10} {:>12}  status",
+                format!("ingest {biz_date}"),
+                "read",
+                "loaded",
+                "rejected",
+                "soft-fixed",
+                "bytes"
+            );
+        }
+        let report = run(compiled.clone(), lakehouse.clone(), options, |event| {
+            if let Event::ModelFinished(r) = event {
+                print_ingest(r, biz_date, format);
+            }
+        })
+        .await?;
+        let stats: Vec<&source::SourceStats> = report.results.iter().filter_map(|r| r.ingest.as_ref()).collect();
+        let loaded: u64 = stats.iter().map(|s| s.rows_loaded).sum();
+        let rejected: u64 = stats.iter().map(|s| s.rows_rejected).sum();
+        let failed = report.failed();
+        match format {
+            RunFormat::Json => println!(
+                "{}",
+                serde_json::json!({
+                    "event": "ingest_finished",
+                    "biz_date": biz_date,
+                    "tables": report.results.len(),
+                    "failed": failed,
+                    "rows_loaded": loaded,
+                    "rows_rejected": rejected,
+                })
+            ),
+            RunFormat::Text => println!(
+                "ingested {} table(s) for {biz_date}: {loaded} rows loaded, {rejected} rejected{}, {failed} failed",
+                report.results.len(),
+                if rejected > 0 { " (see _rejects.*)" } else { "" }
+            ),
+        }
+        if failed > 0 {
+            code = 1;
+        }
+    }
+    Ok(code)
+}
+
+fn print_ingest(r: &crate::run::NodeResult, biz_date: NaiveDate, format: RunFormat) {
+    let empty = source::SourceStats {
+        source: r.model.clone(),
+        ..Default::default()
+    };
+    let s = r.ingest.as_ref().unwrap_or(&empty);
+    let status = if r.status == Status::Success { "ok" } else { "failed" };
+    match format {
+        RunFormat::Json => println!(
+            "{}",
+            serde_json::json!({
+                "event": "source_finished",
+                "biz_date": biz_date,
+                "source": r.model,
+                "file": s.file,
+                "status": status,
+                "rows_read": s.rows_read,
+                "rows_loaded": s.rows_loaded,
+                "rows_rejected": s.rows_rejected,
+                "soft_fixed": s.soft_fixed,
+                "soft_fixed_detail": s.soft_fixed_detail,
+                "bytes": s.bytes,
+                "duration_ms": r.duration_ms,
+                "error": r.error,
+            })
+        ),
+        RunFormat::Text => {
+            println!(
+                "{:<34} {:>10} {:>10} {:>9} {:>10} {:>12}  {status}",
+                r.model, s.rows_read, s.rows_loaded, s.rows_rejected, s.soft_fixed, s.bytes
+            );
+            if let Some(e) = &r.error {
+                println!("    {e}");
+            }
+        }
+    }
 }
 
 async fn run_dates_locked(

@@ -473,7 +473,8 @@ impl<'a> Site<'a> {
                         Esc(&self.href(At::Root, &s.name)),
                         Esc(&s.name),
                         match self.compiled.project.sources[&s.name].format {
-                            FileFormat::Csv { .. } => "csv",
+                            FileFormat::Delimited { .. } => "delimited",
+                            FileFormat::Fixed => "fixed-width",
                             FileFormat::Parquet => "parquet",
                         },
                         Esc(or_dash(&s.description)),
@@ -1239,16 +1240,19 @@ impl<'a> Site<'a> {
             "<div class=\"grid\"><div class=\"card\"><h3 class=\"card-title\">Source table</h3><dl class=\"kv\">",
         );
         let format = match &table.format {
-            FileFormat::Csv { delimiter, header } => format!(
-                "CSV, delimiter {}, {}",
-                match *delimiter {
-                    b'\t' => "tab".to_string(),
-                    b',' => "comma".to_string(),
-                    b'|' => "pipe".to_string(),
-                    d => format!("'{}'", d as char),
+            FileFormat::Delimited { delimiter, header, .. } => format!(
+                "{}, delimiter {}, {}, {}",
+                if delimiter == "," { "CSV" } else { "Delimited text" },
+                match delimiter.as_str() {
+                    "\t" => "tab".to_string(),
+                    "," => "comma".to_string(),
+                    "|" => "pipe".to_string(),
+                    d => format!("'{}'", d.escape_debug()),
                 },
-                if *header { "with a header row" } else { "no header row" }
+                if *header { "with a header row" } else { "no header row" },
+                table.encoding.name()
             ),
+            FileFormat::Fixed => format!("Fixed-width, {}", table.encoding.name()),
             FileFormat::Parquet => "Parquet".into(),
         };
         write!(

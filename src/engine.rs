@@ -27,6 +27,7 @@ pub fn session(partitions: usize) -> Result<SessionContext> {
         catalog.register_schema(layer.as_str(), Arc::new(MemorySchemaProvider::new()))?;
     }
     catalog.register_schema(crate::store::SYSTEM, Arc::new(MemorySchemaProvider::new()))?;
+    catalog.register_schema(crate::store::REJECTS, Arc::new(MemorySchemaProvider::new()))?;
     Ok(ctx)
 }
 

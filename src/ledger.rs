@@ -159,6 +159,57 @@ pub async fn record_models(lakehouse: &Lakehouse, rows: &[ModelRun]) -> Result<(
         .await
 }
 
+/// One source table's ingest for one date, as `_lakemart.ingest` keeps it.
+#[derive(Debug, Clone)]
+pub struct IngestRecord {
+    pub run_id: String,
+    pub biz_date: NaiveDate,
+    /// `ok` or `failed`.
+    pub status: String,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub stats: crate::source::SourceStats,
+}
+
+const INGEST: &str = "ingest";
+
+/// Append one ingest's figures to `_lakemart.ingest`.
+pub async fn record_ingest(lakehouse: &Lakehouse, r: &IngestRecord) -> Result<()> {
+    let s = &r.stats;
+    let detail = serde_json::to_string(&s.soft_fixed_detail).map_err(|e| Error::Internal(e.to_string()))?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("run_id", DataType::Utf8, true),
+        Field::new("biz_date", DataType::Date32, true),
+        Field::new("source", DataType::Utf8, true),
+        Field::new("file", DataType::Utf8, true),
+        Field::new("status", DataType::Utf8, true),
+        Field::new("rows_read", DataType::Int64, true),
+        Field::new("rows_loaded", DataType::Int64, true),
+        Field::new("rows_rejected", DataType::Int64, true),
+        Field::new("soft_fixed", DataType::Int64, true),
+        Field::new("soft_fixed_detail", DataType::Utf8, true),
+        Field::new("bytes", DataType::Int64, true),
+        Field::new("duration_ms", DataType::Int64, true),
+        Field::new("error", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![r.run_id.as_str()])),
+        Arc::new(Date32Array::from(vec![days_since_epoch(r.biz_date)])),
+        Arc::new(StringArray::from(vec![s.source.as_str()])),
+        Arc::new(StringArray::from(vec![s.file.as_str()])),
+        Arc::new(StringArray::from(vec![r.status.as_str()])),
+        Arc::new(Int64Array::from(vec![s.rows_read as i64])),
+        Arc::new(Int64Array::from(vec![s.rows_loaded as i64])),
+        Arc::new(Int64Array::from(vec![s.rows_rejected as i64])),
+        Arc::new(Int64Array::from(vec![s.soft_fixed as i64])),
+        Arc::new(StringArray::from(vec![detail.as_str()])),
+        Arc::new(Int64Array::from(vec![s.bytes as i64])),
+        Arc::new(Int64Array::from(vec![r.duration_ms])),
+        Arc::new(StringArray::from(vec![r.error.as_deref()])),
+    ];
+    lakehouse.append_system(INGEST, batch(schema, columns)?).await
+}
+
 async fn read_all(lakehouse: &Lakehouse, table: &str) -> Result<Vec<RecordBatch>> {
     let Some(t) = lakehouse.open_system(table).await? else {
         return Ok(Vec::new());

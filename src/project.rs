@@ -114,17 +114,133 @@ impl ColumnType {
 /// Extract file formats.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileFormat {
-    Csv { delimiter: u8, header: bool },
+    /// Delimited text: any delimiter string, an optional quote character, an optional header line.
+    Delimited {
+        delimiter: String,
+        quote: Option<char>,
+        header: bool,
+    },
+    /// Fixed-width text: each column has a byte position ([`SourceColumn::position`]).
+    Fixed,
     Parquet,
 }
 
-/// One column of a source extract table.
+impl FileFormat {
+    /// A short name for people: `delimited '|@|'`, `fixed`, `parquet`.
+    pub fn describe(&self) -> String {
+        match self {
+            FileFormat::Delimited { delimiter, header, .. } => format!(
+                "delimited '{}'{}",
+                delimiter.escape_debug(),
+                if *header { " with header" } else { "" }
+            ),
+            FileFormat::Fixed => "fixed-width".into(),
+            FileFormat::Parquet => "parquet".into(),
+        }
+    }
+}
+
+/// The character encoding of a text extract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Gbk,
+    Gb18030,
+}
+
+impl TextEncoding {
+    pub fn parse(name: &str) -> Option<TextEncoding> {
+        match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "utf8" => Some(TextEncoding::Utf8),
+            "gbk" | "cp936" => Some(TextEncoding::Gbk),
+            "gb18030" => Some(TextEncoding::Gb18030),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Gbk => "GBK",
+            TextEncoding::Gb18030 => "GB18030",
+        }
+    }
+}
+
+/// A cleansing rule that can be hard (reject the row) or soft (NULL the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    Map,
+    Type,
+    Check,
+    Pattern,
+    Range,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 5] = [Rule::Map, Rule::Type, Rule::Check, Rule::Pattern, Rule::Range];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Map => "map",
+            Rule::Type => "type",
+            Rule::Check => "check",
+            Rule::Pattern => "pattern",
+            Rule::Range => "range",
+        }
+    }
+}
+
+/// A built-in format check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// 18-character PRC resident identity number with its ISO 7064 MOD 11-2 check character.
+    ResidentId,
+    /// 11-digit mainland mobile number.
+    Mobile,
+    Email,
+}
+
+impl Check {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::ResidentId => "resident_id",
+            Check::Mobile => "mobile",
+            Check::Email => "email",
+        }
+    }
+}
+
+/// One column of a source extract table, with its cleansing rules.
 #[derive(Debug, Clone)]
 pub struct SourceColumn {
     pub name: String,
     pub ty: ColumnType,
     pub description: String,
     pub pii: bool,
+    /// The source layout of a date or timestamp, as a chrono format (`%Y%m%d`).
+    pub date_format: Option<String>,
+    /// The same layout as written in the definition (`yyyyMMdd`), for messages.
+    pub format_text: Option<String>,
+    pub trim: bool,
+    pub null_values: Vec<String>,
+    pub required: bool,
+    /// Code mapping: source value → code.
+    pub map: Option<Vec<(String, String)>>,
+    pub check: Option<Check>,
+    pub pattern: Option<String>,
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// Rules whose failure only NULLs the value (soft); the others reject the row.
+    pub soft: Vec<Rule>,
+    /// Fixed-width: 0-based byte offset and byte length.
+    pub position: Option<(usize, usize)>,
+}
+
+impl SourceColumn {
+    pub fn is_soft(&self, rule: Rule) -> bool {
+        self.soft.contains(&rule)
+    }
 }
 
 /// One extract table of a source system, staged as `src.<system>_<table>`.
@@ -138,7 +254,14 @@ pub struct SourceTable {
     /// File name pattern under the landing directory.
     pub file: String,
     pub format: FileFormat,
+    pub encoding: TextEncoding,
     pub primary_key: Vec<String>,
+    /// With a primary key: keep the row with the greatest value of this column per key.
+    pub dedup_order_by: Option<String>,
+    /// More rejected rows than this fail the table.
+    pub max_rejects: u64,
+    /// An empty (0-byte) extract is loaded as no rows instead of failing.
+    pub allow_empty: bool,
     /// The control file that lands with the extract, if the system sends one.
     pub control: Option<ControlFile>,
     pub columns: Vec<SourceColumn>,
@@ -146,13 +269,15 @@ pub struct SourceTable {
     pub toml_path: PathBuf,
 }
 
-/// A control file: its name pattern, and the column whose sum it carries, if any.
-/// Its first line holds the row count, then optionally the sum, separated by
-/// `|`, `,`, a tab or spaces.
+/// A control file: its name pattern, its layout, and the column whose sum it carries.
 #[derive(Debug, Clone)]
 pub struct ControlFile {
     pub file: String,
     pub sum_column: Option<String>,
+    /// The field separator; None splits on any of `|`, `,`, tab and spaces.
+    pub delimiter: Option<String>,
+    /// The fields of its first line, by position: `rows`, `sum`, `bytes`, or ignored names.
+    pub fields: Vec<String>,
 }
 
 impl SourceTable {
@@ -338,8 +463,17 @@ fn default_landing() -> String {
 struct SourceFile {
     #[serde(default)]
     description: String,
+    encoding: Option<Spanned<String>>,
+    control: Option<ControlLayoutFile>,
     #[serde(default)]
     tables: Vec<Spanned<SourceTableFile>>,
+}
+
+#[derive(Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+struct ControlLayoutFile {
+    delimiter: Option<String>,
+    fields: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -351,9 +485,17 @@ struct SourceTableFile {
     file: String,
     format: String,
     delimiter: Option<String>,
+    quote: Option<String>,
     header: Option<bool>,
+    encoding: Option<Spanned<String>>,
+    trim: Option<bool>,
+    null_values: Option<Vec<String>>,
     #[serde(default)]
     primary_key: Vec<String>,
+    dedup_order_by: Option<Spanned<String>>,
+    max_rejects: Option<u64>,
+    #[serde(default)]
+    allow_empty: bool,
     control_file: Option<String>,
     control_sum_column: Option<String>,
     columns: Vec<Spanned<SourceColumnFile>>,
@@ -369,6 +511,19 @@ struct SourceColumnFile {
     description: String,
     #[serde(default)]
     pii: bool,
+    format: Option<Spanned<String>>,
+    trim: Option<bool>,
+    null_values: Option<Vec<String>>,
+    #[serde(default)]
+    required: bool,
+    map: Option<toml::Table>,
+    check: Option<Spanned<String>>,
+    pattern: Option<Spanned<String>>,
+    min: Option<Spanned<toml::Value>>,
+    max: Option<Spanned<toml::Value>>,
+    on_invalid: Option<Spanned<toml::Value>>,
+    start: Option<usize>,
+    length: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -413,6 +568,492 @@ struct ColumnFile {
     description: String,
     #[serde(default)]
     pii: bool,
+}
+
+/// What a source system file sets for all its tables.
+struct SystemDefaults<'a> {
+    /// The system's encoding and the line it is set on.
+    encoding: Option<(&'a str, usize)>,
+    control: ControlLayoutFile,
+}
+
+/// Validate one `[[tables]]` entry of a source system into a [`SourceTable`],
+/// or every problem found in it, each at its line.
+fn source_table(
+    system: &str,
+    rel: &Path,
+    lines: &LineIndex,
+    line: usize,
+    t: SourceTableFile,
+    defaults: &SystemDefaults,
+) -> std::result::Result<SourceTable, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let name = t.name.clone();
+    let mut at = |line: usize, msg: String| problems.push(Diagnostic::new(rel, "config", msg).at(Some(line), None));
+    let format = match t.format.as_str() {
+        "delimited" | "csv" => {
+            let delimiter = match unescape(t.delimiter.as_deref().unwrap_or(",")) {
+                Ok(d) if d.is_empty() => {
+                    at(line, format!("table '{name}': delimiter is empty"));
+                    String::new()
+                }
+                Ok(d) if d.contains(['\n', '\r']) => {
+                    at(line, format!("table '{name}': delimiter may not contain a line break"));
+                    d
+                }
+                Ok(d) => d,
+                Err(e) => {
+                    at(line, format!("table '{name}': delimiter: {e}"));
+                    String::new()
+                }
+            };
+            let quote = match t.quote.as_deref() {
+                // `csv` means RFC 4180 quoting unless told otherwise.
+                None if t.format == "csv" => Some('"'),
+                None | Some("") => None,
+                Some(q) => match unescape(q) {
+                    Ok(q) if q.len() == 1 && q.is_ascii() && !delimiter.contains(&q) => q.chars().next(),
+                    _ => {
+                        at(
+                            line,
+                            format!("table '{name}': quote must be one ASCII character that is not in the delimiter"),
+                        );
+                        None
+                    }
+                },
+            };
+            FileFormat::Delimited {
+                delimiter,
+                quote,
+                header: t.header.unwrap_or(true),
+            }
+        }
+        "fixed" => FileFormat::Fixed,
+        "parquet" => FileFormat::Parquet,
+        other => {
+            at(
+                line,
+                format!("table '{name}': unknown format '{other}' (expected delimited, csv, fixed or parquet)"),
+            );
+            FileFormat::Parquet
+        }
+    };
+    if !matches!(format, FileFormat::Delimited { .. }) {
+        for (key, set) in [
+            ("delimiter", t.delimiter.is_some()),
+            ("quote", t.quote.is_some()),
+            ("header", t.header.is_some()),
+        ] {
+            if set {
+                at(
+                    line,
+                    format!("table '{name}': '{key}' applies to delimited extracts only"),
+                );
+            }
+        }
+    }
+    let (encoding_name, encoding_line) = t
+        .encoding
+        .as_ref()
+        .map(|e| (e.get_ref().as_str(), lines.line(e.span().start)))
+        .or(defaults.encoding)
+        .unwrap_or(("utf-8", line));
+    let encoding = TextEncoding::parse(encoding_name).unwrap_or_else(|| {
+        at(
+            encoding_line,
+            format!("table '{name}': unknown encoding '{encoding_name}' (expected utf-8, gbk or gb18030)"),
+        );
+        TextEncoding::Utf8
+    });
+    let table_trim = t.trim.unwrap_or(true);
+    let table_nulls = t.null_values.clone().unwrap_or_else(|| vec![String::new()]);
+    let mut columns = Vec::new();
+    for c in t.columns {
+        let cline = lines.line(c.span().start);
+        let c = c.into_inner();
+        let cname = c.name.clone();
+        let what = format!("column '{cname}' of table '{name}'");
+        let Some(ty) = ColumnType::parse(&c.ty) else {
+            at(
+                cline,
+                format!(
+                    "{what}: unknown type '{}' (expected string, int, bigint, decimal(p,s), double, boolean, date or timestamp)",
+                    c.ty
+                ),
+            );
+            continue;
+        };
+        let is_text = !matches!(format, FileFormat::Parquet);
+        let has_rules = c.format.is_some()
+            || c.trim.is_some()
+            || c.null_values.is_some()
+            || c.required
+            || c.map.is_some()
+            || c.check.is_some()
+            || c.pattern.is_some()
+            || c.min.is_some()
+            || c.max.is_some()
+            || c.on_invalid.is_some();
+        if !is_text && has_rules {
+            at(
+                cline,
+                format!("{what}: cleansing rules apply to text extracts; a Parquet column is typed already"),
+            );
+        }
+        let key_line = |span: std::ops::Range<usize>| lines.line(span.start);
+        let (date_format, format_text) = match (&c.format, &ty) {
+            (None, _) => (None, None),
+            (Some(f), ColumnType::Date | ColumnType::Timestamp) => match java_date_format(f.get_ref()) {
+                Ok(chrono) => (Some(chrono), Some(f.get_ref().clone())),
+                Err(e) => {
+                    at(key_line(f.span()), format!("{what}: format '{}': {e}", f.get_ref()));
+                    (None, None)
+                }
+            },
+            (Some(_), _) => {
+                at(cline, format!("{what}: 'format' applies to date and timestamp columns"));
+                (None, None)
+            }
+        };
+        let map = c.map.map(|m| {
+            m.into_iter()
+                .filter_map(|(k, v)| match v {
+                    toml::Value::String(v) => Some((k, v)),
+                    other => {
+                        at(
+                            cline,
+                            format!("{what}: map value for '{k}' must be a string, not {other}"),
+                        );
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+        let check_line = c.check.as_ref().map(|c| key_line(c.span())).unwrap_or(cline);
+        let check = match c.check.as_ref().map(|c| c.get_ref().as_str()) {
+            None => None,
+            Some("resident_id") => Some(Check::ResidentId),
+            Some("mobile") => Some(Check::Mobile),
+            Some("email") => Some(Check::Email),
+            Some(other) => {
+                at(
+                    check_line,
+                    format!("{what}: unknown check '{other}' (expected resident_id, mobile or email)"),
+                );
+                None
+            }
+        };
+        if check.is_some() && ty != ColumnType::String {
+            at(cline, format!("{what}: check applies to string columns"));
+        }
+        if let Some(p) = &c.pattern
+            && let Err(e) = regex::Regex::new(p.get_ref())
+        {
+            at(
+                key_line(p.span()),
+                format!("{what}: pattern is not a regular expression: {e}"),
+            );
+        }
+        let pattern = c.pattern.map(Spanned::into_inner);
+        let mut bound = |value: Option<Spanned<toml::Value>>, key: &str| -> Option<String> {
+            let value = value?;
+            let cline = key_line(value.span());
+            let text = match value.into_inner() {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                other => {
+                    at(
+                        cline,
+                        format!("{what}: {key} must be a value of type {}, not {other}", c.ty),
+                    );
+                    return None;
+                }
+            };
+            if !valid_literal(&ty, &text) {
+                at(cline, format!("{what}: {key} '{text}' is not a {}", ty_name(&ty)));
+                return None;
+            }
+            Some(text)
+        };
+        let min = bound(c.min, "min");
+        let max = bound(c.max, "max");
+        if (min.is_some() || max.is_some()) && matches!(ty, ColumnType::String | ColumnType::Boolean) {
+            at(
+                cline,
+                format!("{what}: min and max apply to numbers, dates and timestamps"),
+            );
+        }
+        let invalid_line = c.on_invalid.as_ref().map(|v| key_line(v.span())).unwrap_or(cline);
+        let soft = match c.on_invalid.map(Spanned::into_inner) {
+            None => Vec::new(),
+            Some(toml::Value::String(action)) => match severity(&action) {
+                Some(true) => Rule::ALL.to_vec(),
+                Some(false) => Vec::new(),
+                None => {
+                    at(
+                        invalid_line,
+                        format!("{what}: on_invalid = '{action}': expected \"reject\" (hard) or \"null\" (soft)"),
+                    );
+                    Vec::new()
+                }
+            },
+            Some(toml::Value::Table(per_rule)) => {
+                let mut soft = Vec::new();
+                for (rule, action) in per_rule {
+                    let Some(r) = Rule::ALL.into_iter().find(|r| r.as_str() == rule) else {
+                        at(
+                            invalid_line,
+                            format!(
+                                "{what}: on_invalid names unknown rule '{rule}' (expected map, type, check, pattern or range)"
+                            ),
+                        );
+                        continue;
+                    };
+                    match action.as_str().and_then(severity) {
+                        Some(true) => soft.push(r),
+                        Some(false) => {}
+                        None => at(
+                            invalid_line,
+                            format!("{what}: on_invalid.{rule} = {action}: expected \"reject\" or \"null\""),
+                        ),
+                    }
+                }
+                soft
+            }
+            Some(other) => {
+                at(
+                    invalid_line,
+                    format!("{what}: on_invalid must be \"reject\", \"null\" or a table of rule = action, not {other}"),
+                );
+                Vec::new()
+            }
+        };
+        let position = match (&format, c.start, c.length) {
+            (FileFormat::Fixed, Some(start), Some(length)) if start >= 1 && length >= 1 => Some((start - 1, length)),
+            (FileFormat::Fixed, Some(_), Some(_)) => {
+                at(cline, format!("{what}: start and length count from 1"));
+                None
+            }
+            (FileFormat::Fixed, _, _) => {
+                at(
+                    cline,
+                    format!("{what}: a fixed-width column needs start (1-based byte position) and length (bytes)"),
+                );
+                None
+            }
+            (_, None, None) => None,
+            _ => {
+                at(cline, format!("{what}: start and length apply to fixed-width extracts"));
+                None
+            }
+        };
+        columns.push(SourceColumn {
+            name: cname,
+            ty,
+            description: c.description,
+            pii: c.pii,
+            date_format,
+            format_text,
+            trim: c.trim.unwrap_or(table_trim),
+            null_values: c.null_values.unwrap_or_else(|| table_nulls.clone()),
+            required: c.required,
+            map,
+            check,
+            pattern,
+            min,
+            max,
+            soft,
+            position,
+        });
+    }
+    let has = |col: &str| columns.iter().any(|c| c.name == col);
+    for key in &t.primary_key {
+        if !has(key) {
+            at(
+                line,
+                format!("table '{name}': primary_key names unknown column '{key}'"),
+            );
+        }
+    }
+    if let Some(order) = &t.dedup_order_by {
+        let line = lines.line(order.span().start);
+        let order = order.get_ref();
+        if t.primary_key.is_empty() {
+            at(line, format!("table '{name}': dedup_order_by needs a primary_key"));
+        }
+        if !has(order) {
+            at(
+                line,
+                format!("table '{name}': dedup_order_by names unknown column '{order}'"),
+            );
+        }
+        if matches!(format, FileFormat::Parquet) {
+            at(line, format!("table '{name}': dedup_order_by applies to text extracts"));
+        }
+    }
+    if let Some(sum) = &t.control_sum_column {
+        match columns.iter().find(|c| &c.name == sum) {
+            Some(c) if matches!(c.ty, ColumnType::Decimal(..)) => {}
+            Some(_) => at(
+                line,
+                format!("table '{name}': control_sum_column '{sum}' must be a decimal column"),
+            ),
+            None => at(
+                line,
+                format!("table '{name}': control_sum_column names unknown column '{sum}'"),
+            ),
+        }
+        if t.control_file.is_none() {
+            at(line, format!("table '{name}': control_sum_column needs a control_file"));
+        }
+    }
+    let fields = defaults
+        .control
+        .fields
+        .clone()
+        .unwrap_or_else(|| vec!["rows".into(), "sum".into()]);
+    if t.control_file.is_some() && !fields.iter().any(|f| f == "rows") {
+        at(
+            line,
+            format!("table '{name}': the system's [control] fields must include \"rows\""),
+        );
+    }
+    let control_delimiter = match defaults.control.delimiter.as_deref().map(unescape) {
+        None => None,
+        Some(Ok(d)) if !d.is_empty() => Some(d),
+        Some(_) => {
+            at(line, "[control] delimiter must be a non-empty string".into());
+            None
+        }
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(SourceTable {
+        system: system.to_string(),
+        table: t.name,
+        description: t.description,
+        file: t.file,
+        format,
+        encoding,
+        primary_key: t.primary_key,
+        dedup_order_by: t.dedup_order_by.map(Spanned::into_inner),
+        max_rejects: t.max_rejects.unwrap_or(10_000),
+        allow_empty: t.allow_empty,
+        control: t.control_file.map(|file| ControlFile {
+            file,
+            sum_column: t.control_sum_column,
+            delimiter: control_delimiter,
+            fields,
+        }),
+        columns,
+        toml_path: rel.to_path_buf(),
+    })
+}
+
+/// `"reject"`/`"hard"` → false, `"null"`/`"soft"` → true.
+fn severity(action: &str) -> Option<bool> {
+    match action {
+        "reject" | "hard" => Some(false),
+        "null" | "soft" => Some(true),
+        _ => None,
+    }
+}
+
+/// How a type is named in messages: `decimal(18,2)`, `date`.
+pub fn ty_name(ty: &ColumnType) -> String {
+    match ty {
+        ColumnType::String => "string".into(),
+        ColumnType::Int => "int".into(),
+        ColumnType::BigInt => "bigint".into(),
+        ColumnType::Decimal(p, s) => format!("decimal({p},{s})"),
+        ColumnType::Double => "double".into(),
+        ColumnType::Boolean => "boolean".into(),
+        ColumnType::Date => "date".into(),
+        ColumnType::Timestamp => "timestamp".into(),
+    }
+}
+
+/// Whether `text` is a value of `ty` as written in a definition (ISO dates).
+fn valid_literal(ty: &ColumnType, text: &str) -> bool {
+    match ty {
+        ColumnType::String => true,
+        ColumnType::Int => text.parse::<i32>().is_ok(),
+        ColumnType::BigInt => text.parse::<i64>().is_ok(),
+        ColumnType::Double => text.parse::<f64>().is_ok(),
+        ColumnType::Boolean => matches!(text, "true" | "false"),
+        ColumnType::Decimal(p, s) => crate::source::parse_decimal(text, *p, *s).is_some(),
+        ColumnType::Date => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+        ColumnType::Timestamp => chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").is_ok(),
+    }
+}
+
+/// Text with `\t`, `\n`, `\\`, `\xNN` and `\uNNNN` escapes written out, as a
+/// delimiter may be spelled in TOML literal strings (`'\x01'`).
+pub fn unescape(text: &str) -> std::result::Result<String, String> {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            Some(kind @ ('x' | 'u')) => {
+                let digits: String = chars.by_ref().take(if kind == 'x' { 2 } else { 4 }).collect();
+                let code = u32::from_str_radix(&digits, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("'\\{kind}{digits}' is not a character escape"))?;
+                out.push(code);
+            }
+            Some(other) => return Err(format!("unknown escape '\\{other}' (use \\t, \\xNN or \\uNNNN)")),
+            None => return Err("ends with a lone backslash".into()),
+        }
+    }
+    Ok(out)
+}
+
+/// `yyyyMMdd HH:mm:ss.SSS` → chrono's `%Y%m%d %H:%M:%S%.3f`.
+pub fn java_date_format(text: &str) -> std::result::Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (token, chrono) = [
+            ("yyyy", "%Y"),
+            ("MM", "%m"),
+            ("dd", "%d"),
+            ("HH", "%H"),
+            ("mm", "%M"),
+            ("ss", "%S"),
+            (".SSS", "%.3f"),
+            ("SSS", "%3f"),
+        ]
+        .into_iter()
+        .find(|(t, _)| rest.starts_with(t))
+        .unwrap_or(("", ""));
+        if token.is_empty() {
+            let c = rest.chars().next().unwrap_or(' ');
+            if c.is_ascii_alphabetic() {
+                return Err(format!(
+                    "unknown letter '{c}' (use yyyy, MM, dd, HH, mm, ss, SSS and separators)"
+                ));
+            }
+            if c == '%' {
+                out.push_str("%%");
+            } else {
+                out.push(c);
+            }
+            rest = &rest[c.len_utf8()..];
+        } else {
+            out.push_str(chrono);
+            rest = &rest[token.len()..];
+        }
+    }
+    Ok(out)
 }
 
 /// 1-based line of a byte offset.
@@ -496,76 +1137,26 @@ impl Project {
             for spanned in file.tables {
                 let line = lines.line(spanned.span().start);
                 let t = spanned.into_inner();
-                let at = |kind, msg: String| Diagnostic::new(&rel, kind, msg).at(Some(line), None);
-                let format = match t.format.as_str() {
-                    "csv" => {
-                        let delimiter = match t.delimiter.as_deref().unwrap_or(",").as_bytes() {
-                            [b] => *b,
-                            _ => {
-                                self.diagnostics.push(at(
-                                    "config",
-                                    format!("table '{}': delimiter must be a single character", t.name),
-                                ));
-                                continue;
-                            }
-                        };
-                        FileFormat::Csv {
-                            delimiter,
-                            header: t.header.unwrap_or(true),
-                        }
-                    }
-                    "parquet" => FileFormat::Parquet,
-                    other => {
-                        self.diagnostics.push(at(
-                            "config",
-                            format!("table '{}': unknown format '{other}' (expected csv or parquet)", t.name),
-                        ));
+                let defaults = SystemDefaults {
+                    encoding: file
+                        .encoding
+                        .as_ref()
+                        .map(|e| (e.get_ref().as_str(), lines.line(e.span().start))),
+                    control: file.control.clone().unwrap_or_default(),
+                };
+                let table = match source_table(&system, &rel, &lines, line, t, &defaults) {
+                    Ok(table) => table,
+                    Err(problems) => {
+                        self.diagnostics.extend(problems);
                         continue;
                     }
                 };
-                let mut columns = Vec::new();
-                for c in t.columns {
-                    let cline = lines.line(c.span().start);
-                    let c = c.into_inner();
-                    match ColumnType::parse(&c.ty) {
-                        Some(ty) => columns.push(SourceColumn {
-                            name: c.name,
-                            ty,
-                            description: c.description,
-                            pii: c.pii,
-                        }),
-                        None => self.diagnostics.push(
-                            Diagnostic::new(
-                                &rel,
-                                "config",
-                                format!(
-                                    "column '{}' of table '{}': unknown type '{}' (expected string, int, bigint, \
-                                     decimal(p,s), double, boolean, date or timestamp)",
-                                    c.name, t.name, c.ty
-                                ),
-                            )
-                            .at(Some(cline), None),
-                        ),
-                    }
-                }
-                let table = SourceTable {
-                    system: system.clone(),
-                    table: t.name,
-                    description: t.description,
-                    file: t.file,
-                    format,
-                    primary_key: t.primary_key,
-                    control: t.control_file.map(|file| ControlFile {
-                        file,
-                        sum_column: t.control_sum_column,
-                    }),
-                    columns,
-                    toml_path: rel.clone(),
-                };
                 let key = table.qualified_name();
                 if self.sources.contains_key(&key) {
-                    self.diagnostics
-                        .push(at("duplicate", format!("source table {key} is defined twice")));
+                    self.diagnostics.push(
+                        Diagnostic::new(&rel, "duplicate", format!("source table {key} is defined twice"))
+                            .at(Some(line), None),
+                    );
                     continue;
                 }
                 self.sources.insert(key, table);

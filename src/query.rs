@@ -2,6 +2,8 @@
 //! `layer.table` at its latest version (or as of a business date), and results
 //! print as text, CSV or JSON.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::util::pretty::pretty_format_batches;
@@ -64,9 +66,19 @@ pub async fn session_as_of(
             engine::register(&ctx, layer, &table, t.table_provider().await?)?;
         }
     }
-    for name in ["run", "model_run", "test_result"] {
+    for name in ["run", "model_run", "test_result", "ingest"] {
         if let Some(t) = lakehouse.open_system(name).await? {
             engine::register_in(&ctx, crate::store::SYSTEM, name, t.table_provider().await?)?;
+        }
+    }
+    for source in project.sources.values() {
+        if let Some(t) = lakehouse.open_rejects(&source.staged_name()).await? {
+            engine::register_in(
+                &ctx,
+                crate::store::REJECTS,
+                &source.staged_name(),
+                t.table_provider().await?,
+            )?;
         }
     }
     Ok(ctx)
@@ -78,7 +90,13 @@ pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> 
         .sql(sql)
         .await
         .map_err(|e| Error::Usage(format!("query: {}", df_message(&e))))?;
-    Ok(df.collect().await?)
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let mut batches = df.collect().await?;
+    if batches.is_empty() {
+        // An empty result still has columns: CSV prints its header, a table its frame.
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(batches)
 }
 
 /// Run `sql` and write the result in `format` to `out` (a file) or stdout.

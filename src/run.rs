@@ -103,6 +103,9 @@ pub struct NodeResult {
     /// A remark on a success (e.g. nothing appended on a re-run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A source table's ingest figures (rows read, loaded, rejected, soft-fixed, bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingest: Option<source::SourceStats>,
     #[serde(skip)]
     pub started_at: DateTime<Utc>,
     #[serde(skip)]
@@ -191,6 +194,7 @@ fn result(model: String, status: Status, error: Option<String>) -> NodeResult {
         attempt: 0,
         error,
         note: None,
+        ingest: None,
         started_at: now,
         finished_at: now,
     }
@@ -271,19 +275,27 @@ pub async fn run(
                 let started_at = Utc::now();
                 let t = Instant::now();
                 let mut attempt = 0;
+                let mut ingest = None;
                 let outcome = loop {
                     attempt += 1;
                     let build = build_node(&compiled, &lakehouse, &name, &tag, partitions, full_refresh);
                     let outcome = match timeout {
                         Some(limit) => match tokio::time::timeout(limit, build).await {
-                            Ok(r) => r,
+                            Ok((r, stats)) => {
+                                ingest = stats;
+                                r
+                            }
                             Err(_) => Err(Error::Model {
                                 model: name.clone(),
                                 message: format!("timed out after {}s", limit.as_secs_f64()),
                                 transient: false,
                             }),
                         },
-                        None => build.await,
+                        None => {
+                            let (r, stats) = build.await;
+                            ingest = stats;
+                            r
+                        }
                     };
                     match outcome {
                         Err(e) if attempt <= retries && is_transient(&e) => {
@@ -295,6 +307,7 @@ pub async fn run(
                     }
                 };
                 let mut r = result(name, Status::Success, None);
+                r.ingest = ingest;
                 r.attempt = attempt;
                 r.started_at = started_at;
                 r.duration_ms = t.elapsed().as_millis() as u64;
@@ -413,7 +426,7 @@ fn model_run(options: &RunOptions, r: &NodeResult) -> ModelRun {
     }
 }
 
-/// Ingest one source table or build one model.
+/// Ingest one source table (with its figures) or build one model.
 async fn build_node(
     compiled: &Compiled,
     lakehouse: &Lakehouse,
@@ -421,24 +434,42 @@ async fn build_node(
     tag: &CommitTag,
     partitions: usize,
     full_refresh: bool,
-) -> Result<WriteOutcome> {
-    let ctx = engine::session(partitions)?;
+) -> (Result<WriteOutcome>, Option<source::SourceStats>) {
+    let ctx = match engine::session(partitions) {
+        Ok(ctx) => ctx,
+        Err(e) => return (Err(e), None),
+    };
     if let Some(table) = compiled.project.sources.get(name) {
-        let plan = source::extract_plan(&ctx, &compiled.project.landing, table, tag.biz_date).await?;
-        source::reconcile(&ctx, &plan, &compiled.project.landing, table, tag.biz_date).await?;
-        return lakehouse
-            .replace_biz_date(Layer::Src, &table.staged_name(), plan, ctx.state(), tag)
-            .await
-            .map_err(|e| Error::Source {
-                table: name.to_string(),
-                transient: is_transient(&e),
-                message: format!(
-                    "{}: {}",
-                    source::extract_path(&compiled.project.landing, table, tag.biz_date).display(),
-                    message(e)
-                ),
-            });
+        let started = Instant::now();
+        let (result, stats) = source::ingest(&ctx, lakehouse, &compiled.project.landing, table, tag).await;
+        let record = ledger::IngestRecord {
+            run_id: tag.run_id.clone(),
+            biz_date: tag.biz_date,
+            status: if result.is_ok() { "ok" } else { "failed" }.into(),
+            duration_ms: started.elapsed().as_millis() as i64,
+            error: result.as_ref().err().map(|e| e.to_string()),
+            stats: stats.clone(),
+        };
+        if let Err(e) = ledger::record_ingest(lakehouse, &record).await {
+            return (Err(e), Some(stats));
+        }
+        return (result, Some(stats));
     }
+    (
+        build_model(compiled, lakehouse, name, tag, &ctx, full_refresh).await,
+        None,
+    )
+}
+
+/// Build one model into its table, then run its data tests.
+async fn build_model(
+    compiled: &Compiled,
+    lakehouse: &Lakehouse,
+    name: &str,
+    tag: &CommitTag,
+    ctx: &deltalake::datafusion::prelude::SessionContext,
+    full_refresh: bool,
+) -> Result<WriteOutcome> {
     let model = compiled
         .models
         .get(name)
@@ -459,7 +490,7 @@ async fn build_node(
                 )));
             }
         };
-        engine::register(&ctx, layer, table, provider)?;
+        engine::register(ctx, layer, table, provider)?;
         let snapshot_diff = compiled
             .project
             .models
@@ -468,12 +499,7 @@ async fn build_node(
             .map(|m| m.materialization)
             == Some(crate::project::Materialization::SnapshotDiff);
         if snapshot_diff && let Some(changes) = lakehouse.open(layer, &format!("{table}_changes")).await? {
-            engine::register(
-                &ctx,
-                layer,
-                &format!("{table}_changes"),
-                changes.table_provider().await?,
-            )?;
+            engine::register(ctx, layer, &format!("{table}_changes"), changes.table_provider().await?)?;
         }
     }
     let state = ctx.state();

@@ -301,6 +301,53 @@ impl Lakehouse {
         tag: &CommitTag,
     ) -> Result<WriteOutcome> {
         let target = self.writable(layer, table).await?;
+        replace_biz_date_of(target, plan, state, tag).await
+    }
+
+    /// Where `_rejects.<name>` lives: rows of `src.<name>` that failed cleansing.
+    pub fn rejects_url(&self, name: &str) -> Result<Url> {
+        self.root
+            .join(&format!("{REJECTS}/{name}/"))
+            .map_err(|e| Error::Internal(format!("table url for {REJECTS}.{name}: {e}")))
+    }
+
+    /// Open `_rejects.<name>`, or `None` when nothing was ever rejected from it.
+    pub async fn open_rejects(&self, name: &str) -> Result<Option<DeltaTable>> {
+        open_url(self.rejects_url(name)?).await
+    }
+
+    /// Replace the `biz_date` partition of `_rejects.<name>`.
+    pub async fn replace_rejects(
+        &self,
+        name: &str,
+        plan: LogicalPlan,
+        state: SessionState,
+        tag: &CommitTag,
+    ) -> Result<WriteOutcome> {
+        let url = self.rejects_url(name)?;
+        let target = match open_url(url.clone()).await? {
+            Some(t) => t,
+            None => {
+                if let Ok(path) = url.to_file_path() {
+                    std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+                }
+                DeltaTableBuilder::from_url(url)?.build()?
+            }
+        };
+        replace_biz_date_of(target, plan, state, tag).await
+    }
+}
+
+/// Where rejected source rows are kept: `_rejects.<system>_<table>`.
+pub const REJECTS: &str = "_rejects";
+
+async fn replace_biz_date_of(
+    target: DeltaTable,
+    plan: LogicalPlan,
+    state: SessionState,
+    tag: &CommitTag,
+) -> Result<WriteOutcome> {
+    {
         let exists = target.version().is_some();
         let mut write = target
             .write(vec![])

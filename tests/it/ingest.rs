@@ -180,10 +180,7 @@ fn ingest_on(p: &TempProject, date: &str, extra: &[&str]) -> (Ran, Vec<Value>) {
         .stdout
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|_| panic!("each line is JSON: {l}\nstderr: {}", r.stderr))
-        })
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("each line is JSON: {l}\nstderr: {}", r.stderr)))
         .collect();
     (r, events)
 }
@@ -196,7 +193,11 @@ fn ingest(p: &TempProject) -> (Ran, Vec<Value>) {
 #[track_caller]
 fn ingest_ok(p: &TempProject) -> Vec<Value> {
     let (r, ev) = ingest(p);
-    assert_eq!(r.code, 0, "ingest should succeed\nstdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "ingest should succeed\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
     ev
 }
 
@@ -285,9 +286,7 @@ fn rows(p: &TempProject, sql: &str) -> Vec<Vec<String>> {
 fn rejects(p: &TempProject, table: &str) -> Vec<Vec<String>> {
     rows(
         p,
-        &format!(
-            "SELECT line, \"column\", rule, reason FROM _rejects.core_{table} ORDER BY line"
-        ),
+        &format!("SELECT line, \"column\", rule, reason FROM _rejects.core_{table} ORDER BY line"),
     )
 }
 
@@ -314,11 +313,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn resident_id(first17: &str) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: &[u8] = b"10X98765432";
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
+    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
     format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
 }
 
@@ -370,10 +365,7 @@ fn quoted_csv_fields_keep_delimiters_doubled_quotes_and_line_breaks() {
         rejects(&p, "cust"),
         [["5", "", "columns", "expected 3 fields, found 2"]]
     );
-    assert_eq!(
-        rows(&p, "SELECT raw_line FROM _rejects.core_cust"),
-        [["C3,only two"]]
-    );
+    assert_eq!(rows(&p, "SELECT raw_line FROM _rejects.core_cust"), [["C3,only two"]]);
 }
 
 #[test]
@@ -418,9 +410,7 @@ fn a_multi_character_delimiter_splits_only_on_the_whole_string() {
 #[test]
 fn a_control_character_delimiter_declared_with_a_toml_unicode_escape() {
     // TOML decodes "\u0001" itself: lakemart receives the one character U+0001.
-    let t = customers()
-        .key(r#"delimiter = "\u0001""#)
-        .key("header = false");
+    let t = customers().key(r#"delimiter = "\u0001""#).key("header = false");
     let p = one_table(&t, b"C1\x01Ann, Jr. | x\x0112.50\nC2\x01Bob\x017\n");
     let ev = ingest_ok(&p);
     assert_eq!(figures(finished(&ev, "src.core_cust")), (2, 2, 0, 0));
@@ -526,10 +516,7 @@ fn fixed_width_positions_count_bytes_of_the_gbk_line() {
         rejects(&p, "cust"),
         [["3", "", "length", "line is 9 bytes, expected at least 19"]]
     );
-    assert_eq!(
-        rows(&p, "SELECT raw_line FROM _rejects.core_cust"),
-        [["C0003王五"]]
-    );
+    assert_eq!(rows(&p, "SELECT raw_line FROM _rejects.core_cust"), [["C0003王五"]]);
 }
 
 #[test]
@@ -541,7 +528,10 @@ fn crlf_line_endings_and_a_utf8_byte_order_mark_are_handled() {
     let ev = ingest_ok(&p);
     assert_eq!(figures(finished(&ev, "src.core_cust")), (2, 2, 0, 0));
     assert_eq!(
-        rows(&p, "SELECT cust_id, '[' || name || ']' FROM src.core_cust ORDER BY cust_id"),
+        rows(
+            &p,
+            "SELECT cust_id, '[' || name || ']' FROM src.core_cust ORDER BY cust_id"
+        ),
         [["C1", "[Ann]"], ["C2", "[Bob]"]]
     );
 }
@@ -562,7 +552,11 @@ fn a_gbk_extract_decodes_chinese_names_and_a_table_can_override_the_system_encod
         .col("cust_id", "string")
         .col("city", "string");
     let p = project("encoding = \"gbk\"", &[&gbk, &utf]);
-    land(&p, "cust", b"cust_id|name\nC1|\xd5\xc5\xc8\xfd\nC2|\xc0\xee\xcb\xc4\nC3|A\xffB\n");
+    land(
+        &p,
+        "cust",
+        b"cust_id|name\nC1|\xd5\xc5\xc8\xfd\nC2|\xc0\xee\xcb\xc4\nC3|A\xffB\n",
+    );
     land(&p, "addr", "cust_id|city\nC1|北京\n".as_bytes());
     let ev = ingest_ok(&p);
     assert_eq!(figures(finished(&ev, "src.core_cust")), (3, 2, 1, 0));
@@ -578,7 +572,10 @@ fn a_gbk_extract_decodes_chinese_names_and_a_table_can_override_the_system_encod
     // A byte that is no GBK character rejects its line.
     let r = rejects(&p, "cust");
     assert_eq!(r.len(), 1, "{r:?}");
-    assert_eq!((r[0][0].as_str(), r[0][1].as_str(), r[0][2].as_str()), ("4", "", "encoding"));
+    assert_eq!(
+        (r[0][0].as_str(), r[0][1].as_str(), r[0][2].as_str()),
+        ("4", "", "encoding")
+    );
     assert!(r[0][3].starts_with("invalid GBK"), "{r:?}");
 }
 
@@ -706,9 +703,11 @@ fn null_values_of_the_table_and_a_columns_own_tokens_that_replace_them() {
 
 #[test]
 fn required_rejects_an_empty_value_even_with_on_invalid_null() {
-    let t = table("cust")
-        .col_with("cust_id", "string", "required = true")
-        .col_with("name", "string", "required = true\non_invalid = \"null\"");
+    let t = table("cust").col_with("cust_id", "string", "required = true").col_with(
+        "name",
+        "string",
+        "required = true\non_invalid = \"null\"",
+    );
     let data = "cust_id,name\n,Alice\n   ,Bob\nC3,\nC4,Dan\n";
     let p = one_table(&t, data.as_bytes());
     let ev = ingest_ok(&p);
@@ -724,8 +723,7 @@ fn required_rejects_an_empty_value_even_with_on_invalid_null() {
     );
 }
 
-const GENDER_MAP: &str =
-    r#"map = { "1" = "M", "M" = "M", "男" = "M", "2" = "F", "F" = "F", "女" = "F" }"#;
+const GENDER_MAP: &str = r#"map = { "1" = "M", "M" = "M", "男" = "M", "2" = "F", "F" = "F", "女" = "F" }"#;
 
 #[test]
 fn a_hard_map_replaces_codes_and_rejects_an_unknown_one() {
@@ -751,9 +749,11 @@ fn a_hard_map_replaces_codes_and_rejects_an_unknown_one() {
 
 #[test]
 fn a_soft_map_nulls_unknown_codes_and_counts_them() {
-    let t = table("cust")
-        .col("cust_id", "string")
-        .col_with("gender", "string", &format!("{GENDER_MAP}\non_invalid = \"null\""));
+    let t = table("cust").col("cust_id", "string").col_with(
+        "gender",
+        "string",
+        &format!("{GENDER_MAP}\non_invalid = \"null\""),
+    );
     let data = "cust_id,gender\nC1,男\nC2,X\nC3,2\nC4,?\n";
     let p = one_table(&t, data.as_bytes());
     let ev = ingest_ok(&p);
@@ -811,7 +811,12 @@ fn type_errors_quote_the_value_and_decimals_are_never_rounded() {
             ["3", "balance", "type", "'12.345' is not a decimal(18,2)"],
             ["4", "rate", "type", "'1234.5' is not a decimal(5,2)"],
             ["5", "open_date", "type", "'20240231' is not a date in format yyyyMMdd"],
-            ["7", "open_date", "type", "'2024-01-01' is not a date in format yyyyMMdd"],
+            [
+                "7",
+                "open_date",
+                "type",
+                "'2024-01-01' is not a date in format yyyyMMdd"
+            ],
         ]
     );
 }
@@ -827,7 +832,10 @@ fn an_int_that_does_not_parse_is_a_type_reject() {
     );
     let r = rejects(&p, "cust");
     assert_eq!(r.len(), 1, "{r:?}");
-    assert_eq!((r[0][0].as_str(), r[0][1].as_str(), r[0][2].as_str()), ("3", "age", "type"));
+    assert_eq!(
+        (r[0][0].as_str(), r[0][1].as_str(), r[0][2].as_str()),
+        ("3", "age", "type")
+    );
     assert!(
         r[0][3].starts_with("'12a' is not a") && r[0][3].ends_with("int"),
         "{r:?}"
@@ -853,10 +861,7 @@ fn booleans_accept_the_listed_spellings() {
             ["C8", "false"],
         ]
     );
-    assert_eq!(
-        rejects(&p, "cust"),
-        [["10", "vip", "type", "'maybe' is not a boolean"]]
-    );
+    assert_eq!(rejects(&p, "cust"), [["10", "vip", "type", "'maybe' is not a boolean"]]);
 }
 
 #[test]
@@ -871,9 +876,7 @@ fn resident_ids_need_a_real_birth_date_and_the_right_check_character() {
         .col_with("cert_no", "string", "check = \"resident_id\"\npii = true");
     let bad_check_reason = format!("'{bad_check}' is not a valid resident_id");
     let bad_date_reason = format!("'{bad_date}' is not a valid resident_id");
-    let data = format!(
-        "cust_id,cert_no\nC1,{good}\nC2,{bad_check}\nC3,{good_x}\nC4,{bad_date}\nC5,4403001990030712\n"
-    );
+    let data = format!("cust_id,cert_no\nC1,{good}\nC2,{bad_check}\nC3,{good_x}\nC4,{bad_date}\nC5,4403001990030712\n");
     let p = one_table(&t, data.as_bytes());
     ingest_ok(&p);
     assert_eq!(
@@ -909,10 +912,7 @@ fn mobile_and_email_checks() {
             &p,
             "SELECT cust_id, coalesce(mobile, '<null>'), coalesce(email, '<null>') FROM src.core_cust ORDER BY cust_id"
         ),
-        [
-            ["C1", "13812345678", "li.si@example.com"],
-            ["C5", "<null>", "<null>"],
-        ]
+        [["C1", "13812345678", "li.si@example.com"], ["C5", "<null>", "<null>"],]
     );
     assert_eq!(
         rejects(&p, "cust"),
@@ -958,14 +958,22 @@ fn min_and_max_are_inclusive_bounds() {
     let p = one_table(&t, data.as_bytes());
     ingest_ok(&p);
     assert_eq!(
-        rows(&p, "SELECT acct_id, balance, open_date FROM src.core_acct ORDER BY acct_id"),
+        rows(
+            &p,
+            "SELECT acct_id, balance, open_date FROM src.core_acct ORDER BY acct_id"
+        ),
         [["A1", "0.00", "2030-12-31"], ["A4", "1.00", "1900-01-01"]]
     );
     assert_eq!(
         rejects(&p, "acct"),
         [
             ["3", "balance", "range", "'-5.00' is below the minimum 0"],
-            ["4", "open_date", "range", "'2031-01-01' is above the maximum 2030-12-31"],
+            [
+                "4",
+                "open_date",
+                "range",
+                "'2031-01-01' is above the maximum 2030-12-31"
+            ],
         ]
     );
 }
@@ -974,7 +982,11 @@ fn min_and_max_are_inclusive_bounds() {
 fn on_invalid_per_rule_softens_only_that_rule() {
     let t = table("cust")
         .col("cust_id", "string")
-        .col_with("gender", "string", &format!("{GENDER_MAP}\non_invalid = {{ map = \"null\" }}"))
+        .col_with(
+            "gender",
+            "string",
+            &format!("{GENDER_MAP}\non_invalid = {{ map = \"null\" }}"),
+        )
         .col_with(
             "amount",
             "decimal(18,2)",
@@ -1003,10 +1015,7 @@ fn on_invalid_per_rule_softens_only_that_rule() {
             "SELECT cust_id, coalesce(gender, '<null>'), coalesce(CAST(amount AS VARCHAR), '<null>'), \
              coalesce(branch_id, '<null>') FROM src.core_cust ORDER BY cust_id"
         ),
-        [
-            ["C1", "<null>", "<null>", "<null>"],
-            ["C3", "F", "1.00", "123456"],
-        ]
+        [["C1", "<null>", "<null>", "<null>"], ["C3", "F", "1.00", "123456"],]
     );
     // The type rule of amount stays hard.
     assert_eq!(
@@ -1030,10 +1039,7 @@ fn a_row_is_rejected_once_for_its_first_failing_column() {
         &p,
         "SELECT line, \"column\", rule FROM _rejects.core_cust ORDER BY line",
     );
-    assert_eq!(
-        r,
-        [["2", "a", "type"], ["3", "b", "required"], ["4", "c", "type"]]
-    );
+    assert_eq!(r, [["2", "a", "type"], ["3", "b", "required"], ["4", "c", "type"]]);
 }
 
 #[test]
@@ -1096,10 +1102,7 @@ fn a_record_with_the_wrong_number_of_fields_is_a_columns_reject() {
 
 #[test]
 fn a_short_last_line_without_a_line_break_is_flagged_as_truncated() {
-    let p = one_table(
-        &customers(),
-        b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob\nC3,Cy",
-    );
+    let p = one_table(&customers(), b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob\nC3,Cy");
     let ev = ingest_ok(&p);
     assert_eq!(figures(finished(&ev, "src.core_cust")), (3, 1, 2, 0));
     assert_eq!(
@@ -1115,7 +1118,12 @@ fn a_short_last_line_without_a_line_break_is_flagged_as_truncated() {
         ]
     );
     // A complete last line without a line break is fine.
-    land_on(&p, "cust", "2024-07-01", b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob,2.00");
+    land_on(
+        &p,
+        "cust",
+        "2024-07-01",
+        b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob,2.00",
+    );
     let (r, ev) = ingest_on(&p, "2024-07-01", &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(figures(finished(&ev, "src.core_cust")), (2, 2, 0, 0));
@@ -1124,21 +1132,12 @@ fn a_short_last_line_without_a_line_break_is_flagged_as_truncated() {
 #[test]
 fn an_unterminated_quote_rejects_the_record_where_it_starts() {
     let t = customers().key("quote = '\"'");
-    let p = one_table(
-        &t,
-        b"cust_id,name,balance\nC1,Ann,1.00\nC2,\"Bob,2.00\nC3,Cy,3.00\n",
-    );
+    let p = one_table(&t, b"cust_id,name,balance\nC1,Ann,1.00\nC2,\"Bob,2.00\nC3,Cy,3.00\n");
     let (r, ev) = ingest(&p);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(finished(&ev, "src.core_cust")["rows_loaded"], 1);
-    assert_eq!(
-        rows(&p, "SELECT cust_id FROM src.core_cust"),
-        [["C1"]]
-    );
-    assert_eq!(
-        rejects(&p, "cust"),
-        [["3", "", "quote", "unterminated quoted field"]]
-    );
+    assert_eq!(rows(&p, "SELECT cust_id FROM src.core_cust"), [["C1"]]);
+    assert_eq!(rejects(&p, "cust"), [["3", "", "quote", "unterminated quoted field"]]);
 }
 
 #[test]
@@ -1184,7 +1183,12 @@ fn land_ctl(p: &TempProject, date: &str, text: &str) {
 /// so that both the staged and the rejects table exist.
 fn controlled_project_with_a_good_day() -> TempProject {
     let p = project(CONTROL, &[&controlled()]);
-    land_on(&p, "acct", "2024-06-29", b"acct_id,balance,open_date\nB1,1.00,2020-01-01\nB2,2.00,x\n");
+    land_on(
+        &p,
+        "acct",
+        "2024-06-29",
+        b"acct_id,balance,open_date\nB1,1.00,2020-01-01\nB2,2.00,x\n",
+    );
     land_ctl(&p, "2024-06-29", "2|B1|3.00\n");
     let (r, _) = ingest_on(&p, "2024-06-29", &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
@@ -1238,7 +1242,10 @@ fn a_control_sum_mismatch_fails_the_table_and_commits_nothing() {
     assert_eq!(count_on(&p, "src.core_acct", DATE), "0");
     assert_eq!(count_on(&p, "_rejects.core_acct", DATE), "0");
     assert_eq!(
-        rows(&p, "SELECT status FROM _lakemart.ingest WHERE biz_date = DATE '2024-06-30'"),
+        rows(
+            &p,
+            "SELECT status FROM _lakemart.ingest WHERE biz_date = DATE '2024-06-30'"
+        ),
         [["failed"]]
     );
 }
@@ -1322,7 +1329,11 @@ fn more_rejects_than_max_rejects_fail_the_table_and_keep_the_previous_load() {
     let ev = ingest_ok(&p);
     assert_eq!(figures(finished(&ev, "src.core_cust")), (3, 2, 1, 0));
 
-    land(&p, "cust", b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob,x\nC3,Cy,y\nC4,Dan,4.00\n");
+    land(
+        &p,
+        "cust",
+        b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob,x\nC3,Cy,y\nC4,Dan,4.00\n",
+    );
     let (r, ev) = ingest(&p);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     failed_error(&ev, "src.core_cust");
@@ -1383,7 +1394,12 @@ fn a_second_date_adds_its_partition_and_leaves_the_first() {
         &customers(),
         b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob,x\nC3,Cy,3.00\n",
     );
-    land_on(&p, "cust", "2024-07-01", b"cust_id,name,balance\nC1,Ann,1.10\nC2,Bob,2.00\nC4,,4.00\nC5,E,bad\n");
+    land_on(
+        &p,
+        "cust",
+        "2024-07-01",
+        b"cust_id,name,balance\nC1,Ann,1.10\nC2,Bob,2.00\nC4,,4.00\nC5,E,bad\n",
+    );
     ingest_ok(&p);
     let (r, _) = ingest_on(&p, "2024-07-01", &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
@@ -1418,10 +1434,7 @@ fn two_systems() -> TempProject {
         .col("txn_id", "string")
         .col("cust_id", "string")
         .col("amount", "decimal(18,2)");
-    let p = project_with(&[
-        ("core", source_toml("", &[&cust])),
-        ("card", source_toml("", &[&txn])),
-    ]);
+    let p = project_with(&[("core", source_toml("", &[&cust])), ("card", source_toml("", &[&txn]))]);
     land(&p, "cust", b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob,2.00\n");
     land_sys(
         &p,
@@ -1525,10 +1538,7 @@ fn json_events_and_the_ingest_record_carry_the_figures() {
     let e = finished(&ev, "src.core_cust");
     assert_eq!(e["biz_date"], DATE);
     assert_eq!(e["status"], "ok");
-    assert!(
-        e["file"].as_str().unwrap().ends_with("core/cust_20240630.dat"),
-        "{e}"
-    );
+    assert!(e["file"].as_str().unwrap().ends_with("core/cust_20240630.dat"), "{e}");
     assert_eq!(figures(e), (4, 3, 1, 1));
     assert_eq!(e["soft_fixed_detail"], serde_json::json!({"gender": 1}));
     assert_eq!(e["bytes"], data.len());
@@ -1550,17 +1560,7 @@ fn json_events_and_the_ingest_record_carry_the_figures() {
     );
     assert_eq!(
         rec,
-        [[
-            DATE,
-            "src.core_cust",
-            "ok",
-            "4",
-            "3",
-            "1",
-            "1",
-            size.as_str(),
-            "true"
-        ]]
+        [[DATE, "src.core_cust", "ok", "4", "3", "1", "1", size.as_str(), "true"]]
     );
     let file = rows(&p, "SELECT file FROM _lakemart.ingest");
     assert!(file[0][0].ends_with("core/cust_20240630.dat"), "{file:?}");
@@ -1662,10 +1662,11 @@ fn dedup_order_by_naming_an_unknown_column_is_a_configuration_error() {
 
 #[test]
 fn a_min_that_is_not_a_value_of_the_column_type_is_a_configuration_error() {
-    let t = table("cust")
-        .col("cust_id", "string")
-        .col("name", "string")
-        .col_with("balance", "decimal(18,2)", "min = \"zero\"");
+    let t = table("cust").col("cust_id", "string").col("name", "string").col_with(
+        "balance",
+        "decimal(18,2)",
+        "min = \"zero\"",
+    );
     let toml = source_toml("", &[&t]);
     let err = config_error(&toml, &["cust"]);
     let line = line_of(&toml, "zero");

@@ -192,23 +192,33 @@ fn a_missing_extract_fails_its_source_and_what_reads_it() {
 }
 
 #[test]
-fn a_bad_value_or_header_fails_the_source_and_commits_nothing() {
+fn a_bad_value_is_rejected_and_a_bad_header_fails_the_source_committing_nothing() {
     let p = tiny_project();
     assert_eq!(p.run(&["run", "--date", "2024-06-30"]).code, 0);
     p.write(
         "landing/2024-06-30/core/customer_20240630.csv",
-        "cust_id,balance,open_date\nC1,12x.00,2020-01-01\n",
+        "cust_id,balance,open_date\nC1,12x.00,2020-01-01\nC2,3.00,2020-01-02\n",
     );
+    // A value that is not a decimal rejects its row; the others load.
     let r = p.run(&["run", "--date", "2024-06-30"]);
-    assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("FAILED src.core_customer"), "{}", r.stdout);
-    assert!(r.stdout.contains("12x.00"), "{}", r.stdout);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let q = p.run(&[
+        "query",
+        "SELECT line, \"column\", rule, reason FROM _rejects.core_customer",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        q.stdout,
+        "line,column,rule,reason\n2,balance,type,\"'12x.00' is not a decimal(18,2)\"\n"
+    );
     p.write(
         "landing/2024-06-30/core/customer_20240630.csv",
         "cust_id,bal,open_date\nC1,1.00,2020-01-01\n",
     );
     let r = p.run(&["run", "--date", "2024-06-30"]);
     assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("FAILED src.core_customer"), "{}", r.stdout);
     assert!(
         r.stdout.contains("line 1: header is [cust_id, bal, open_date] but models/sources/core.toml declares [cust_id, balance, open_date]"),
         "{}",
@@ -221,7 +231,7 @@ fn a_bad_value_or_header_fails_the_source_and_commits_nothing() {
         "--format",
         "csv",
     ]);
-    assert_eq!(q.stdout, "n\n3\n");
+    assert_eq!(q.stdout, "n\n1\n");
 }
 
 #[test]
@@ -277,19 +287,23 @@ fn row_numbers_are_stored_as_signed_integers() {
 }
 
 #[test]
-fn a_row_with_the_wrong_number_of_fields_names_the_file_and_line() {
+fn a_row_with_the_wrong_number_of_fields_is_rejected_with_its_line() {
     let p = tiny_project();
     p.write(
         "landing/2024-06-30/core/customer_20240630.csv",
         "cust_id,balance,open_date\nC1,1.00,2020-01-01\nC2,2.00\n",
     );
     let r = p.run(&["run", "--date", "2024-06-30"]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stdout
-            .contains("core/customer_20240630.csv: Csv error: incorrect number of fields for line 3, expected 3 got 2"),
-        "{}",
-        r.stdout
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let q = p.run(&[
+        "query",
+        "SELECT line, rule, reason, raw_line FROM _rejects.core_customer",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        q.stdout,
+        "line,rule,reason,raw_line\n3,columns,\"expected 3 fields, found 2\",\"C2,2.00\"\n"
     );
 }
 
@@ -336,7 +350,8 @@ fn control_files_reconcile_rows_and_amounts_before_anything_is_committed() {
     let r = p.run(&["run", "--date", "2024-06-30"]);
     assert_eq!(r.code, 1);
     assert!(
-        r.stdout.contains("customer_20240630.ctl cannot be read"),
+        r.stdout
+            .contains("customer_20240630.ctl has not landed; nothing was loaded"),
         "{}",
         r.stdout
     );

@@ -1,0 +1,523 @@
+//! Text extracts split into blocks of whole records and parsed into string
+//! columns, with the line each record starts on and what is structurally wrong
+//! with it (field count, encoding, quoting, short fixed-width lines).
+//!
+//! Blocks are cut on record boundaries by one reader ([`Splitter`]) and parsed
+//! in parallel; nothing here interprets values — typing and cleansing are
+//! DataFusion expressions applied afterwards (`rules`).
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use deltalake::arrow::array::StringBuilder;
+
+use crate::project::{FileFormat, SourceTable, TextEncoding};
+
+/// How one table's records are laid out.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    kind: Kind,
+    encoding: Option<&'static encoding_rs::Encoding>,
+    encoding_name: &'static str,
+    columns: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Delimited {
+        delimiter: String,
+        quote: Option<u8>,
+    },
+    /// Byte offset and length per column; the shortest acceptable line.
+    Fixed {
+        positions: Vec<(usize, usize)>,
+        min_len: usize,
+    },
+}
+
+impl Layout {
+    /// The layout of a text extract; None for Parquet.
+    pub fn of(table: &SourceTable) -> Option<Layout> {
+        let kind = match &table.format {
+            FileFormat::Delimited { delimiter, quote, .. } => Kind::Delimited {
+                delimiter: delimiter.clone(),
+                quote: quote.map(|q| q as u8),
+            },
+            FileFormat::Fixed => {
+                let positions: Vec<(usize, usize)> =
+                    table.columns.iter().map(|c| c.position.unwrap_or((0, 0))).collect();
+                let min_len = positions.iter().map(|(s, l)| s + l).max().unwrap_or(0);
+                Kind::Fixed { positions, min_len }
+            }
+            FileFormat::Parquet => return None,
+        };
+        let encoding = match table.encoding {
+            TextEncoding::Utf8 => None,
+            TextEncoding::Gbk => Some(encoding_rs::GBK),
+            TextEncoding::Gb18030 => Some(encoding_rs::GB18030),
+        };
+        Some(Layout {
+            kind,
+            encoding,
+            encoding_name: table.encoding.name(),
+            columns: table.columns.len(),
+        })
+    }
+
+    fn quote(&self) -> Option<u8> {
+        match &self.kind {
+            Kind::Delimited { quote, .. } => *quote,
+            Kind::Fixed { .. } => None,
+        }
+    }
+
+    /// Decode a whole record; Err carries the 1-based byte of the first invalid sequence.
+    fn decode<'a>(&self, bytes: &'a [u8]) -> Result<Cow<'a, str>, usize> {
+        decode(self.encoding, bytes)
+    }
+
+    /// A record as text for a reject row, invalid bytes replaced.
+    pub fn lossy(&self, bytes: &[u8]) -> String {
+        match self.encoding {
+            None => String::from_utf8_lossy(bytes).into_owned(),
+            Some(enc) => enc.decode_without_bom_handling(bytes).0.into_owned(),
+        }
+    }
+
+    fn encoding_error(&self, byte: usize) -> (&'static str, String) {
+        (
+            "encoding",
+            format!("invalid {} at byte {byte} of the line", self.encoding_name),
+        )
+    }
+
+    /// The field names of a header line.
+    pub fn header_fields(&self, line: &[u8]) -> Result<Vec<String>, String> {
+        let text = self
+            .decode(line)
+            .map_err(|b| format!("line 1 is not valid {} (byte {b})", self.encoding_name))?;
+        let text = text.trim_start_matches('\u{feff}');
+        match &self.kind {
+            Kind::Delimited { delimiter, quote } => Ok(split_fields(text, delimiter, quote.map(char::from))
+                .map_err(|e| format!("line 1: {e}"))?
+                .into_iter()
+                .map(|f| f.trim().to_string())
+                .collect()),
+            Kind::Fixed { .. } => Ok(vec![text.to_string()]),
+        }
+    }
+}
+
+fn decode<'a>(encoding: Option<&'static encoding_rs::Encoding>, bytes: &'a [u8]) -> Result<Cow<'a, str>, usize> {
+    match encoding {
+        None => std::str::from_utf8(bytes)
+            .map(Cow::Borrowed)
+            .map_err(|e| e.valid_up_to() + 1),
+        Some(enc) => {
+            if let Some(text) = enc.decode_without_bom_handling_and_without_replacement(bytes) {
+                return Ok(text);
+            }
+            // Find where: decode again, stopping at the first malformed sequence.
+            let mut decoder = enc.new_decoder_without_bom_handling();
+            let mut out = String::with_capacity(bytes.len() * 3);
+            let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+            match result {
+                encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                    Err(read.saturating_sub(bad as usize + extra as usize) + 1)
+                }
+                _ => Err(read + 1),
+            }
+        }
+    }
+}
+
+/// Split one decoded record into fields. With a quote character, a quoted field
+/// may hold the delimiter, doubled quotes and line breaks.
+fn split_fields<'a>(text: &'a str, delimiter: &str, quote: Option<char>) -> Result<Vec<Cow<'a, str>>, String> {
+    let Some(q) = quote else {
+        return Ok(text.split(delimiter).map(Cow::Borrowed).collect());
+    };
+    let mut fields = Vec::new();
+    let mut rest = text;
+    loop {
+        let trimmed = rest.trim_start_matches(' ');
+        if let Some(inner) = trimmed.strip_prefix(q) {
+            // Quoted field: up to the closing quote that is not doubled.
+            let mut value = String::new();
+            let mut chars = inner.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                if c == q {
+                    if inner[i + 1..].starts_with(q) {
+                        value.push(q);
+                        chars.next();
+                    } else {
+                        end = Some(i + 1);
+                        break;
+                    }
+                } else {
+                    value.push(c);
+                }
+            }
+            let Some(end) = end else {
+                return Err("unterminated quoted field".into());
+            };
+            let after = inner[end..].trim_start_matches(' ');
+            fields.push(Cow::Owned(value));
+            if after.is_empty() {
+                return Ok(fields);
+            }
+            match after.strip_prefix(delimiter) {
+                Some(next) => rest = next,
+                None => return Err("text after a closing quote".into()),
+            }
+        } else {
+            match rest.find(delimiter) {
+                Some(i) => {
+                    fields.push(Cow::Borrowed(&rest[..i]));
+                    rest = &rest[i + delimiter.len()..];
+                }
+                None => {
+                    fields.push(Cow::Borrowed(rest));
+                    return Ok(fields);
+                }
+            }
+        }
+    }
+}
+
+/// A run of whole records cut from the file.
+pub struct Block {
+    pub bytes: Vec<u8>,
+    /// The physical line the block's first byte is on (1-based).
+    pub first_line: u64,
+    /// The file offset of the block's first byte.
+    pub offset: u64,
+    /// The block ends the file.
+    pub at_eof: bool,
+}
+
+/// Reads a file and cuts it into blocks that end on a record boundary (a line
+/// break outside quotes), counting lines as it goes.
+pub struct Splitter {
+    file: Box<dyn Read + Send>,
+    carry: Vec<u8>,
+    line: u64,
+    offset: u64,
+    eof: bool,
+    quote: Option<u8>,
+    block_size: usize,
+    pub bytes_read: u64,
+}
+
+impl Splitter {
+    pub fn new(file: Box<dyn Read + Send>, layout: &Layout, block_size: usize) -> Splitter {
+        Splitter {
+            file,
+            carry: Vec::new(),
+            line: 1,
+            offset: 0,
+            eof: false,
+            quote: layout.quote(),
+            block_size,
+            bytes_read: 0,
+        }
+    }
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        let start = self.carry.len();
+        self.carry.resize(start + self.block_size, 0);
+        let mut filled = start;
+        while filled < self.carry.len() {
+            let n = self.file.read(&mut self.carry[filled..])?;
+            if n == 0 {
+                self.eof = true;
+                break;
+            }
+            filled += n;
+        }
+        self.bytes_read += (filled - start) as u64;
+        self.carry.truncate(filled);
+        if start == 0 && self.offset == 0 && self.carry.starts_with(b"\xEF\xBB\xBF") {
+            self.carry.drain(..3);
+            self.offset = 3;
+        }
+        Ok(())
+    }
+
+    /// The end of the last whole record in `carry` (just past its line break), if any.
+    fn boundary(&self, first_only: bool) -> Option<usize> {
+        match self.quote {
+            None if first_only => memchr::memchr(b'\n', &self.carry).map(|i| i + 1),
+            None => memchr::memrchr(b'\n', &self.carry).map(|i| i + 1),
+            Some(q) => {
+                let mut in_quote = false;
+                let mut last = None;
+                for i in memchr::memchr2_iter(q, b'\n', &self.carry) {
+                    if self.carry[i] == q {
+                        in_quote = !in_quote;
+                    } else if !in_quote {
+                        last = Some(i + 1);
+                        if first_only {
+                            break;
+                        }
+                    }
+                }
+                last
+            }
+        }
+    }
+
+    /// The next block, or None at the end of the file.
+    pub fn next_block(&mut self) -> std::io::Result<Option<Block>> {
+        self.cut(false)
+    }
+
+    /// The first record alone (a header line), without its line break.
+    pub fn first_record(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        Ok(self.cut(true)?.map(|b| {
+            let mut bytes = b.bytes;
+            while matches!(bytes.last(), Some(b'\n' | b'\r')) {
+                bytes.pop();
+            }
+            bytes
+        }))
+    }
+
+    fn cut(&mut self, first_only: bool) -> std::io::Result<Option<Block>> {
+        loop {
+            if !self.eof && (self.carry.len() < self.block_size || self.boundary(first_only).is_none()) {
+                self.fill()?;
+                continue;
+            }
+            if self.carry.is_empty() {
+                return Ok(None);
+            }
+            let (end, at_eof) = match self.boundary(first_only) {
+                Some(end) => (end, self.eof && end == self.carry.len()),
+                None => (self.carry.len(), true),
+            };
+            let rest = self.carry.split_off(end);
+            let bytes = std::mem::replace(&mut self.carry, rest);
+            let block = Block {
+                first_line: self.line,
+                offset: self.offset,
+                at_eof,
+                bytes,
+            };
+            self.line += memchr::memchr_iter(b'\n', &block.bytes).count() as u64;
+            self.offset += block.bytes.len() as u64;
+            return Ok(Some(block));
+        }
+    }
+}
+
+/// A block parsed into string columns.
+pub struct Parsed {
+    pub columns: Vec<StringBuilder>,
+    /// Physical line each record starts on.
+    pub lines: Vec<i64>,
+    /// File offset of each record.
+    pub offsets: Vec<i64>,
+    /// Each record's byte range in the block (line break excluded).
+    pub ranges: Vec<(usize, usize)>,
+    /// Records that cannot be split into fields: (record index, rule, reason).
+    pub broken: Vec<(usize, &'static str, String)>,
+}
+
+/// Split `block` into records and fields.
+pub fn parse(layout: &Layout, block: &Block) -> Parsed {
+    let bytes = &block.bytes[..];
+    let mut parsed = Parsed {
+        columns: (0..layout.columns)
+            .map(|_| StringBuilder::with_capacity(bytes.len() / 64 + 1, bytes.len()))
+            .collect(),
+        lines: Vec::new(),
+        offsets: Vec::new(),
+        ranges: Vec::new(),
+        broken: Vec::new(),
+    };
+    let quote = layout.quote();
+    let mut line = block.first_line;
+    let mut start = 0;
+    while start < bytes.len() {
+        // The record's end: the next line break (outside quotes).
+        let mut end = None;
+        match quote {
+            None => end = memchr::memchr(b'\n', &bytes[start..]).map(|i| start + i),
+            Some(q) => {
+                let mut in_quote = false;
+                for i in memchr::memchr2_iter(q, b'\n', &bytes[start..]) {
+                    if bytes[start + i] == q {
+                        in_quote = !in_quote;
+                    } else if !in_quote {
+                        end = Some(start + i);
+                        break;
+                    }
+                }
+            }
+        }
+        let (stop, next, unterminated) = match end {
+            Some(e) => (e, e + 1, false),
+            None => (bytes.len(), bytes.len(), true),
+        };
+        let mut record_end = stop;
+        if record_end > start && bytes[record_end - 1] == b'\r' {
+            record_end -= 1;
+        }
+        let record = &bytes[start..record_end];
+        let breaks = memchr::memchr_iter(b'\n', &bytes[start..next]).count() as u64;
+        if !record.is_empty() {
+            let row = parsed.lines.len();
+            parsed.lines.push(line as i64);
+            parsed.offsets.push((block.offset + start as u64) as i64);
+            parsed.ranges.push((start, record_end));
+            let last_unbroken = unterminated && block.at_eof;
+            if let Err((rule, reason)) = split_record(layout, record, last_unbroken, &mut parsed.columns) {
+                for c in parsed.columns.iter_mut() {
+                    c.append_null();
+                }
+                parsed.broken.push((row, rule, reason));
+            }
+        }
+        line += breaks;
+        start = next;
+    }
+    parsed
+}
+
+/// Append one record's fields to `columns`, or say why it has none.
+fn split_record(
+    layout: &Layout,
+    record: &[u8],
+    last_unbroken: bool,
+    columns: &mut [StringBuilder],
+) -> Result<(), (&'static str, String)> {
+    match &layout.kind {
+        Kind::Fixed { positions, min_len } => {
+            if record.len() < *min_len {
+                let mut reason = format!("line is {} bytes, expected at least {min_len}", record.len());
+                if last_unbroken {
+                    reason.push_str("; the file ends without a line break: truncated?");
+                }
+                return Err(("length", reason));
+            }
+            let mut values = Vec::with_capacity(positions.len());
+            for (start, len) in positions {
+                let value = decode(layout.encoding, &record[*start..start + len])
+                    .map_err(|b| layout.encoding_error(start + b))?;
+                values.push(value);
+            }
+            for (builder, value) in columns.iter_mut().zip(values) {
+                builder.append_value(value);
+            }
+            Ok(())
+        }
+        Kind::Delimited { delimiter, quote } => {
+            let text = layout.decode(record).map_err(|b| layout.encoding_error(b))?;
+            let count_hint = |found: usize| {
+                let mut reason = format!("expected {} fields, found {found}", layout.columns);
+                if last_unbroken {
+                    reason.push_str("; the file ends without a line break: truncated?");
+                }
+                ("columns", reason)
+            };
+            if quote.is_none() {
+                let found = if delimiter.len() == 1 {
+                    memchr::memchr_iter(delimiter.as_bytes()[0], text.as_bytes()).count() + 1
+                } else {
+                    memchr::memmem::find_iter(text.as_bytes(), delimiter.as_bytes()).count() + 1
+                };
+                if found != layout.columns {
+                    return Err(count_hint(found));
+                }
+                for (builder, value) in columns.iter_mut().zip(text.split(delimiter.as_str())) {
+                    builder.append_value(value);
+                }
+                return Ok(());
+            }
+            let fields = split_fields(&text, delimiter, quote.map(char::from)).map_err(|e| ("quote", e))?;
+            if fields.len() != layout.columns {
+                return Err(count_hint(fields.len()));
+            }
+            for (builder, value) in columns.iter_mut().zip(fields) {
+                builder.append_value(value);
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(delimiter: &str, quote: Option<u8>, columns: usize) -> Layout {
+        Layout {
+            kind: Kind::Delimited {
+                delimiter: delimiter.into(),
+                quote,
+            },
+            encoding: None,
+            encoding_name: "UTF-8",
+            columns,
+        }
+    }
+
+    fn blocks(text: &[u8], layout: &Layout, size: usize) -> Vec<Block> {
+        let mut s = Splitter::new(Box::new(std::io::Cursor::new(text.to_vec())), layout, size);
+        let mut out = Vec::new();
+        while let Some(b) = s.next_block().unwrap() {
+            out.push(b);
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_end_on_records_outside_quotes() {
+        let l = layout(",", Some(b'"'), 2);
+        let text = b"a,\"x\ny\"\nb,c\nd,e";
+        for size in [1, 3, 8, 100] {
+            let bs = blocks(text, &l, size);
+            let joined: Vec<u8> = bs.iter().flat_map(|b| b.bytes.clone()).collect();
+            assert_eq!(joined, text.to_vec());
+            let mut lines = Vec::new();
+            for b in &bs {
+                let p = parse(&l, b);
+                lines.extend(p.lines.clone());
+            }
+            assert_eq!(lines, vec![1, 3, 4], "block size {size}");
+        }
+    }
+
+    #[test]
+    fn multi_character_delimiter_and_field_count() {
+        let l = layout("|@|", None, 3);
+        let bs = blocks(b"1|@|a|b|@|x\n2|@|only\n", &l, 1024);
+        let p = parse(&l, &bs[0]);
+        assert_eq!(p.lines, vec![1, 2]);
+        assert_eq!(p.broken, vec![(1, "columns", "expected 3 fields, found 2".to_string())]);
+        let mut col1 = p.columns.into_iter().nth(1).unwrap();
+        let a = col1.finish();
+        assert_eq!(a.value(0), "a|b");
+    }
+
+    #[test]
+    fn quoted_fields_unescape() {
+        let f = split_fields("\"a,b\",\"say \"\"hi\"\"\",c", ",", Some('"')).unwrap();
+        assert_eq!(f, vec!["a,b", "say \"hi\"", "c"]);
+        assert_eq!(
+            split_fields("\"open,c", ",", Some('"')).unwrap_err(),
+            "unterminated quoted field"
+        );
+    }
+
+    #[test]
+    fn gbk_positions_of_invalid_bytes() {
+        assert_eq!(decode(Some(encoding_rs::GBK), b"ab\x81").unwrap_err(), 3);
+        assert_eq!(decode(None, b"ab\xffc").unwrap_err(), 3);
+        // 0x81 0x7C is one GBK character whose second byte is '|'.
+        let text = decode(Some(encoding_rs::GBK), b"\x81\x7c|x").unwrap();
+        assert_eq!(text.split('|').count(), 2);
+    }
+}
