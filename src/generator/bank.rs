@@ -342,12 +342,12 @@ impl World {
         let mut name = surname.to_string();
         if r.chance(0.7) {
             name.push_str(if r.chance(0.5) {
-                *r.pick(GIVEN_ANY)
+                r.pick::<&str>(GIVEN_ANY)
             } else {
-                *r.pick(given)
+                r.pick::<&str>(given)
             });
         }
-        name.push_str(*r.pick(given));
+        name.push_str(r.pick::<&str>(given));
         let mobile = format!("{}{:08}", r.pick(MOBILE_PREFIXES), r.below(100_000_000));
         let email = format!("{pinyin}{}@{}", r.below(100_000), r.pick(MAIL_DOMAINS));
         let segment = *r.weighted(SEGMENTS);
@@ -509,7 +509,7 @@ pub fn resident_id_check(body: &str) -> char {
 pub fn resident_id_valid(id: &str) -> bool {
     id.len() == 18
         && id.as_bytes()[..17].iter().all(u8::is_ascii_digit)
-        && id[17..].chars().next() == Some(resident_id_check(&id[..17]))
+        && id[17..].starts_with(resident_id_check(&id[..17]))
 }
 
 /// Cents as decimal text with exactly two decimals.

@@ -253,7 +253,7 @@ impl Writer<'_> {
                     }
                     self.stats.rows += 1;
                     self.stats.rejects += 1;
-                    if r % 2 == 0 {
+                    if r.is_multiple_of(2) {
                         self.sink.write(&stale, n)?;
                         self.stats.rows += 1;
                         return self.sink.write(&self.fields, n);

@@ -397,8 +397,8 @@ impl G {
             G::Serial(prefix) => {
                 let _ = write!(out, "{prefix}{}{:08}", ctx.d.format("%Y%m%d"), ctx.seq);
             }
-            G::Code(codes) => out.push_str(*stable().weighted(codes)),
-            G::DailyCode(codes) => out.push_str(*daily().weighted(codes)),
+            G::Code(codes) => out.push_str(stable().weighted::<&str>(codes)),
+            G::DailyCode(codes) => out.push_str(daily().weighted::<&str>(codes)),
             G::Money(median, sigma) => {
                 let v = stable().lognormal(median, sigma);
                 out.push_str(&money((v.min(1e9) * 100.0).round() as i64));
@@ -435,7 +435,7 @@ impl G {
                     + chrono::Duration::seconds(r.range(6 * 3600, 23 * 3600) + 1);
                 let _ = write!(out, "{}", t.format(&col.chrono_format()));
             }
-            G::Text(items) => out.push_str(*stable().pick(items)),
+            G::Text(items) => out.push_str(stable().pick::<&str>(items)),
             G::Const(v) => out.push_str(v),
             G::Flag(p) => out.push_str(if stable().chance(p) { "Y" } else { "N" }),
             G::CardOf => out.push_str(&card_no(cust.map_or(0, |c| c.no * 10))),

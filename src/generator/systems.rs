@@ -369,7 +369,7 @@ fn f_org_parent(ctx: &Ctx, _: &Col, _: &mut Rng, o: &mut String) {
 fn f_org_level(ctx: &Ctx, _: &Col, _: &mut Rng, o: &mut String) {
     let level = if ctx.ent == 1 {
         1
-    } else if (ctx.ent as usize - 2) % super::bank::BRANCHES_PER_CITY == 0 {
+    } else if (ctx.ent as usize - 2).is_multiple_of(super::bank::BRANCHES_PER_CITY) {
         2
     } else {
         3
@@ -535,7 +535,7 @@ fn f_counterparty(_: &Ctx, _: &Col, r: &mut Rng, o: &mut String) {
         "信用卡还款",
         "",
     ];
-    o.push_str(*r.pick(PARTIES))
+    o.push_str(r.pick::<&str>(PARTIES))
 }
 
 // ---------------------------------------------------------------------------
