@@ -556,36 +556,39 @@ pub fn render_toml(sys: &System) -> String {
                 let _ = writeln!(o, "start = {start}\nlength = {}", col.width);
                 start += col.width;
             }
-            if let Some(f) = col.format {
-                let _ = writeln!(o, "format = {}", quoted(f));
-            }
-            if col.required {
-                let _ = writeln!(o, "required = true");
-            }
-            if let Some(nulls) = col.null_values {
-                let _ = writeln!(o, "null_values = {}", list(nulls));
-            }
-            if let Some(map) = col.map {
-                let pairs: Vec<String> = map
-                    .iter()
-                    .map(|(k, v)| format!("{} = {}", quoted(k), quoted(v)))
-                    .collect();
-                let _ = writeln!(o, "map = {{ {} }}", pairs.join(", "));
-            }
-            if let Some(check) = col.check {
-                let _ = writeln!(o, "check = {}", quoted(check));
-            }
-            if let Some(p) = col.pattern {
-                let _ = writeln!(o, "pattern = '{p}'");
-            }
-            if let Some(m) = col.min {
-                let _ = writeln!(o, "min = {}", quoted(m));
-            }
-            if let Some(m) = col.max {
-                let _ = writeln!(o, "max = {}", quoted(m));
-            }
-            if let Some(raw) = col.on_invalid {
-                let _ = writeln!(o, "on_invalid = {raw}");
+            // Parquet columns are typed already: cleansing rules apply to text extracts.
+            if table.format != Format::Parquet {
+                if let Some(f) = col.format {
+                    let _ = writeln!(o, "format = {}", quoted(f));
+                }
+                if col.required {
+                    let _ = writeln!(o, "required = true");
+                }
+                if let Some(nulls) = col.null_values {
+                    let _ = writeln!(o, "null_values = {}", list(nulls));
+                }
+                if let Some(map) = col.map {
+                    let pairs: Vec<String> = map
+                        .iter()
+                        .map(|(k, v)| format!("{} = {}", quoted(k), quoted(v)))
+                        .collect();
+                    let _ = writeln!(o, "map = {{ {} }}", pairs.join(", "));
+                }
+                if let Some(check) = col.check {
+                    let _ = writeln!(o, "check = {}", quoted(check));
+                }
+                if let Some(p) = col.pattern {
+                    let _ = writeln!(o, "pattern = '{p}'");
+                }
+                if let Some(m) = col.min {
+                    let _ = writeln!(o, "min = {}", quoted(m));
+                }
+                if let Some(m) = col.max {
+                    let _ = writeln!(o, "max = {}", quoted(m));
+                }
+                if let Some(raw) = col.on_invalid {
+                    let _ = writeln!(o, "on_invalid = {raw}");
+                }
             }
             if col.pii {
                 let _ = writeln!(o, "pii = true");

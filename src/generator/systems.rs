@@ -2701,7 +2701,7 @@ fn pension() -> System {
                     ),
                     c("open_date", "date", "Opened", G::EntOpen)
                         .fmt(YMD)
-                        .range("2022-11-25", "2099-12-31"),
+                        .range("1990-01-01", "2099-12-31"),
                 ],
             )
             .pk(&["pension_acct"])

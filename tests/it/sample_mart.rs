@@ -26,7 +26,7 @@ fn sample_mart_builds_with_hand_computed_customer_360_values() {
     let first = lakemart(root, &lh, &["run", "--date", "2024-06-29"]);
     assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
     assert!(
-        first.stdout.contains("20 succeeded, 0 failed, 0 skipped"),
+        first.stdout.contains("90 succeeded, 0 failed, 0 skipped"),
         "{}",
         first.stdout
     );
