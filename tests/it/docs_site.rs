@@ -250,7 +250,7 @@ fn docs_site_renders_in_chromium_with_columns_tests_runs_and_search() {
     let dom = &home.stdout;
     assert!(dom.contains("id=\"search-index\"") && dom.contains("id=\"q\""));
     assert!(
-        dom.contains("20 models and source tables"),
+        dom.contains("90 models and source tables"),
         "the search script did not run"
     );
     assert!(dom.contains("Succeeded") && dom.contains("Critical path"));
@@ -264,7 +264,7 @@ fn docs_site_renders_in_chromium_with_columns_tests_runs_and_search() {
     assert!(!entry_tag(dom, "foundation.agreement").contains("hidden"));
     assert!(entry_tag(dom, "foundation.fx_rate").contains("hidden"));
     assert!(entry_tag(dom, "src.ref_branch").contains("hidden"));
-    assert!(dom.contains(" of 20 match"), "no match count");
+    assert!(dom.contains(" of 90 match"), "no match count");
     // … and a column name, shown under the entries that have it.
     let by_column = chrome.dom(&format!("{}#q=aum_cny", file_url(&index)));
     let dom = &by_column.stdout;
