@@ -172,3 +172,13 @@ pub(crate) fn df_message(e: &DataFusionError) -> String {
     };
     text.trim().to_string()
 }
+
+/// An error's message without lakemart's own wrapping (the root DataFusion
+/// message, the arrow message inside a Delta error).
+pub(crate) fn plain_message(e: Error) -> String {
+    match e {
+        Error::DataFusion(e) => df_message(&e),
+        Error::Delta(deltalake::DeltaTableError::Arrow { source }) => source.to_string(),
+        other => other.to_string(),
+    }
+}

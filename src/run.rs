@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::compile::{Compiled, biz_date_params, storable};
 use crate::engine;
-use crate::error::{Error, Result, df_message};
+use crate::error::{Error, Result, df_message, plain_message as message};
 use crate::ledger::{self, ModelRun, RunRecord};
 use crate::project::Layer;
 use crate::source;
@@ -548,15 +548,6 @@ async fn build_model(
     match crate::testing::failure(name, &outcomes) {
         Some(e) => Err(e),
         None => Ok(written),
-    }
-}
-
-/// An error's message without our own wrapping.
-fn message(e: Error) -> String {
-    match e {
-        Error::DataFusion(e) => df_message(&e),
-        Error::Delta(deltalake::DeltaTableError::Arrow { source }) => source.to_string(),
-        other => other.to_string(),
     }
 }
 

@@ -97,16 +97,7 @@ impl Lakehouse {
 
     /// Append a batch to `_lakemart.<name>` (created on first use).
     pub async fn append_system(&self, name: &str, batch: deltalake::arrow::array::RecordBatch) -> Result<()> {
-        let url = self.system_url(name)?;
-        let table = match open_url(url.clone()).await? {
-            Some(t) => t,
-            None => {
-                if let Ok(path) = url.to_file_path() {
-                    std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-                }
-                DeltaTableBuilder::from_url(url)?.build()?
-            }
-        };
+        let table = open_or_create(self.system_url(name)?).await?;
         table.write(vec![batch]).with_save_mode(SaveMode::Append).await?;
         Ok(())
     }
@@ -256,15 +247,7 @@ async fn open_url(url: Url) -> Result<Option<DeltaTable>> {
 impl Lakehouse {
     /// A handle for writing `layer.table`, whether or not it exists yet.
     pub async fn writable(&self, layer: Layer, table: &str) -> Result<DeltaTable> {
-        let url = self.table_url(layer, table)?;
-        if let Some(existing) = self.open(layer, table).await? {
-            return Ok(existing);
-        }
-        if let Ok(path) = url.to_file_path() {
-            std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-        }
-        // A table not created yet: a handle without loading a log that is not there.
-        Ok(DeltaTableBuilder::from_url(url)?.build()?)
+        open_or_create(self.table_url(layer, table)?).await
     }
 
     /// Replace the whole table with the result of `plan`, streamed (schema replaced too).
@@ -324,16 +307,7 @@ impl Lakehouse {
         state: SessionState,
         tag: &CommitTag,
     ) -> Result<WriteOutcome> {
-        let url = self.rejects_url(name)?;
-        let target = match open_url(url.clone()).await? {
-            Some(t) => t,
-            None => {
-                if let Ok(path) = url.to_file_path() {
-                    std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-                }
-                DeltaTableBuilder::from_url(url)?.build()?
-            }
-        };
+        let target = open_or_create(self.rejects_url(name)?).await?;
         replace_biz_date_of(target, plan, state, tag).await
     }
 }
@@ -341,33 +315,43 @@ impl Lakehouse {
 /// Where rejected source rows are kept: `_rejects.<system>_<table>`.
 pub const REJECTS: &str = "_rejects";
 
+/// The table at `url` at its latest version, or a handle for creating it there
+/// (without loading a log that is not there yet).
+async fn open_or_create(url: Url) -> Result<DeltaTable> {
+    if let Some(existing) = open_url(url.clone()).await? {
+        return Ok(existing);
+    }
+    if let Ok(path) = url.to_file_path() {
+        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(DeltaTableBuilder::from_url(url)?.build()?)
+}
+
 async fn replace_biz_date_of(
     target: DeltaTable,
     plan: LogicalPlan,
     state: SessionState,
     tag: &CommitTag,
 ) -> Result<WriteOutcome> {
-    {
-        let exists = target.version().is_some();
-        let mut write = target
-            .write(vec![])
-            .with_input_plan(plan)
-            .with_session_state(Arc::new(state))
-            .with_target_file_size(std::num::NonZeroU64::new(128 * 1024 * 1024))
-            .with_commit_properties(commit_properties(tag));
-        write = if exists {
-            let days = days_since_epoch(tag.biz_date);
-            write
-                .with_save_mode(SaveMode::Overwrite)
-                .with_replace_where(col("biz_date").eq(lit(ScalarValue::Date32(Some(days)))))
-        } else {
-            write
-                .with_save_mode(SaveMode::ErrorIfExists)
-                .with_partition_columns(["biz_date"])
-        };
-        let written = write.await?;
-        outcome(&written).await
-    }
+    let exists = target.version().is_some();
+    let mut write = target
+        .write(vec![])
+        .with_input_plan(plan)
+        .with_session_state(Arc::new(state))
+        .with_target_file_size(std::num::NonZeroU64::new(128 * 1024 * 1024))
+        .with_commit_properties(commit_properties(tag));
+    write = if exists {
+        let days = days_since_epoch(tag.biz_date);
+        write
+            .with_save_mode(SaveMode::Overwrite)
+            .with_replace_where(col("biz_date").eq(lit(ScalarValue::Date32(Some(days)))))
+    } else {
+        write
+            .with_save_mode(SaveMode::ErrorIfExists)
+            .with_partition_columns(["biz_date"])
+    };
+    let written = write.await?;
+    outcome(&written).await
 }
 
 pub fn commit_properties(tag: &CommitTag) -> CommitProperties {

@@ -654,7 +654,7 @@ async fn ingest_inner(
         stats.rows_loaded = 0;
         return Err(err(message));
     }
-    let written = written.map_err(|e| err(format!("{}: {}", path.display(), super::error_text(e))))?;
+    let written = written.map_err(|e| err(format!("{}: {}", path.display(), crate::error::plain_message(e))))?;
     if !tally.finished {
         return Err(Error::Internal(format!(
             "{name}: the extract stream ended before every block was checked"
@@ -729,16 +729,4 @@ async fn write_rejects(
         .replace_rejects(&name, df.into_unoptimized_plan(), ctx.state(), tag)
         .await?;
     Ok(())
-}
-
-/// The figures of an ingest as a one-line summary for people.
-pub fn summary(stats: &SourceStats) -> String {
-    let mut s = format!(
-        "{} read, {} loaded, {} rejected",
-        stats.rows_read, stats.rows_loaded, stats.rows_rejected
-    );
-    if stats.soft_fixed > 0 {
-        s.push_str(&format!(", {} soft-fixed", stats.soft_fixed));
-    }
-    s
 }

@@ -8,7 +8,7 @@ mod ingest;
 mod reader;
 mod rules;
 
-pub use ingest::{SourceStats, ingest, summary};
+pub use ingest::{SourceStats, ingest};
 pub use rules::{parse_decimal, valid_resident_id};
 
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use deltalake::datafusion::common::ScalarValue;
 use deltalake::datafusion::logical_expr::{Expr, cast, ident, lit};
 use deltalake::datafusion::prelude::{ParquetReadOptions, SessionContext};
 
-use crate::error::{Error, Result, df_message};
+use crate::error::{Error, Result, df_message, plain_message};
 use crate::project::{Layer, SourceTable};
 use crate::store::{CommitTag, Lakehouse, WriteOutcome, days_since_epoch};
 
@@ -114,17 +114,8 @@ async fn ingest_parquet(
     let written = lakehouse
         .replace_biz_date(Layer::Src, &table.staged_name(), plan, ctx.state(), tag)
         .await
-        .map_err(|e| err(format!("{}: {}", path.display(), error_text(e))))?;
+        .map_err(|e| err(format!("{}: {}", path.display(), plain_message(e))))?;
     stats.rows_read = written.rows;
     stats.rows_loaded = written.rows;
     Ok(written)
-}
-
-/// An error's message without our own wrapping.
-pub(crate) fn error_text(e: Error) -> String {
-    match e {
-        Error::DataFusion(e) => df_message(&e),
-        Error::Delta(deltalake::DeltaTableError::Arrow { source }) => source.to_string(),
-        other => other.to_string(),
-    }
 }
