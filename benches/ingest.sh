@@ -60,21 +60,21 @@ run_ingest() {
     /usr/bin/time -f "%e %M" -o "$WORK/t" "$LAKEMART" --project "$PROJECT" --lakehouse "$WORK/lakehouse" \
         ingest --date $DATE --format json > "$WORK/ingest.json"
     grep -q '"failed":0' "$WORK/ingest.json" || { log "error: ingest failed: $(cat "$WORK/ingest.json")"; exit 1; }
-    cat "$WORK/t"
 }
 run_copy() {
     rm -rf "$WORK/copy.parquet"
     /usr/bin/time -f "%e %M" -o "$WORK/t" "$COPY" "$FILE" "$WORK/copy.parquet" 2> /dev/null
-    cat "$WORK/t"
 }
 
 log "warm-up (file cache)"
-run_copy > /dev/null
+run_copy
 ING=(); CPY=(); ING_KB=0; CPY_KB=0
 for i in $(seq "$RUNS"); do
-    read -r s kb < <(run_ingest); ING+=("$s"); [ "$kb" -gt "$ING_KB" ] && ING_KB=$kb
+    run_ingest
+    read -r s kb < "$WORK/t"; ING+=("$s"); if [ "$kb" -gt "$ING_KB" ]; then ING_KB=$kb; fi
     log "run $i: ingest ${s}s"
-    read -r s kb < <(run_copy); CPY+=("$s"); [ "$kb" -gt "$CPY_KB" ] && CPY_KB=$kb
+    run_copy
+    read -r s kb < "$WORK/t"; CPY+=("$s"); if [ "$kb" -gt "$CPY_KB" ]; then CPY_KB=$kb; fi
     log "run $i: copy ${s}s"
 done
 FIGURES=$(grep source_finished "$WORK/ingest.json")

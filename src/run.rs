@@ -218,8 +218,9 @@ pub async fn run(
     let already_done = selected.intersection(&options.done).count();
     let nodes: BTreeSet<String> = selected.difference(&options.done).cloned().collect();
     let threads = options.threads.max(1);
-    // Each model gets its share of the cores for DataFusion's own parallelism.
-    let partitions = (engine::cores() / threads).max(1);
+    // Each model gets its share of the cores for DataFusion's own parallelism; a run
+    // of fewer nodes than threads (one big source table) gives each more.
+    let partitions = (engine::cores() / threads.min(nodes.len().max(1))).max(1);
     let mut record = RunRecord {
         run_id: options.run_id.clone(),
         command: options.command.clone(),

@@ -36,7 +36,7 @@ use crate::project::{ControlFile, SourceTable};
 use crate::store::{CommitTag, Lakehouse, WriteOutcome, days_since_epoch};
 
 /// Bytes per block handed to a parser.
-const BLOCK_SIZE: usize = 4 << 20;
+const BLOCK_SIZE: usize = 1 << 20;
 
 /// What one ingest of one table did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -187,7 +187,11 @@ impl Shared {
         let mut values = checked.values;
         values.push(Arc::new(Int64Array::from(parsed.offsets.clone())));
         let typed = RecordBatch::try_new(self.schema.clone(), values)?;
-        let good = filter_record_batch(&typed, &mask)?;
+        let good = if mask.true_count() == rows {
+            typed
+        } else {
+            filter_record_batch(&typed, &mask)?
+        };
 
         let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
         tally.rows_read += rows as u64;

@@ -250,6 +250,14 @@ impl Splitter {
         match self.quote {
             None if first_only => memchr::memchr(b'\n', &self.carry).map(|i| i + 1),
             None => memchr::memrchr(b'\n', &self.carry).map(|i| i + 1),
+            Some(q) if memchr::memchr(q, &self.carry).is_none() => {
+                // No quote in sight: every line break ends a record.
+                if first_only {
+                    memchr::memchr(b'\n', &self.carry).map(|i| i + 1)
+                } else {
+                    memchr::memrchr(b'\n', &self.carry).map(|i| i + 1)
+                }
+            }
             Some(q) => {
                 let mut in_quote = false;
                 let mut last = None;
@@ -337,7 +345,8 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
         ranges: Vec::new(),
         broken: Vec::new(),
     };
-    let quote = layout.quote();
+    // A block without the quote character needs no quote handling at all.
+    let quote = layout.quote().filter(|q| memchr::memchr(*q, bytes).is_some());
     let mut line = block.first_line;
     let mut start = 0;
     while start < bytes.len() {
@@ -373,7 +382,7 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
             parsed.offsets.push((block.offset + start as u64) as i64);
             parsed.ranges.push((start, record_end));
             let last_unbroken = unterminated && block.at_eof;
-            if let Err((rule, reason)) = split_record(layout, record, last_unbroken, &mut parsed.columns) {
+            if let Err((rule, reason)) = split_record(layout, quote, record, last_unbroken, &mut parsed.columns) {
                 for c in parsed.columns.iter_mut() {
                     c.append_null();
                 }
@@ -389,6 +398,7 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
 /// Append one record's fields to `columns`, or say why it has none.
 fn split_record(
     layout: &Layout,
+    quote: Option<u8>,
     record: &[u8],
     last_unbroken: bool,
     columns: &mut [StringBuilder],
@@ -413,7 +423,7 @@ fn split_record(
             }
             Ok(())
         }
-        Kind::Delimited { delimiter, quote } => {
+        Kind::Delimited { delimiter, .. } => {
             let text = layout.decode(record).map_err(|b| layout.encoding_error(b))?;
             let count_hint = |found: usize| {
                 let mut reason = format!("expected {} fields, found {found}", layout.columns);
@@ -422,17 +432,23 @@ fn split_record(
                 }
                 ("columns", reason)
             };
-            if quote.is_none() {
-                let found = if delimiter.len() == 1 {
-                    memchr::memchr_iter(delimiter.as_bytes()[0], text.as_bytes()).count() + 1
-                } else {
-                    memchr::memmem::find_iter(text.as_bytes(), delimiter.as_bytes()).count() + 1
-                };
-                if found != layout.columns {
-                    return Err(count_hint(found));
+            let quoted = quote.is_some_and(|q| memchr::memchr(q, text.as_bytes()).is_some());
+            if !quoted {
+                // Field ends, found in one pass; a delimiter never splits a character
+                // of the decoded text, so every end is a character boundary.
+                let bytes = text.as_bytes();
+                let mut ends = Vec::with_capacity(layout.columns);
+                match delimiter.as_bytes() {
+                    [d] => ends.extend(memchr::memchr_iter(*d, bytes)),
+                    d => ends.extend(memchr::memmem::find_iter(bytes, d)),
                 }
-                for (builder, value) in columns.iter_mut().zip(text.split(delimiter.as_str())) {
-                    builder.append_value(value);
+                if ends.len() + 1 != layout.columns {
+                    return Err(count_hint(ends.len() + 1));
+                }
+                let mut start = 0;
+                for (builder, end) in columns.iter_mut().zip(ends.into_iter().chain([bytes.len()])) {
+                    builder.append_value(&text[start..end]);
+                    start = end + delimiter.len();
                 }
                 return Ok(());
             }

@@ -1,5 +1,5 @@
 //! Cleansing rules as DataFusion expressions, evaluated batch by batch on the
-//! extract stream in four stages: trim and null tokens; code maps; typing;
+//! extract stream in five stages: trim; null tokens; code maps; typing;
 //! then each column's final value, its hard-rule reason and its soft-rule flag.
 //!
 //! Parsing that DataFusion's casts would do leniently (decimals are rounded,
@@ -14,7 +14,7 @@ use deltalake::arrow::array::{
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use deltalake::datafusion::common::{DFSchema, ScalarValue};
-use deltalake::datafusion::functions::expr_fn::{btrim, concat, lower, regexp_like};
+use deltalake::datafusion::functions::expr_fn::{btrim, concat, lower, nullif, regexp_like};
 use deltalake::datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, col, ident, in_list, lit,
     try_cast, when,
@@ -115,8 +115,8 @@ impl Rules {
         let input: SchemaRef = Arc::new(Schema::new(fields));
         let line = || ("_line".to_string(), col("_line"));
 
-        // 1. trim and null tokens
-        let stage1: Vec<(String, Expr)> = table
+        // 1. trim, then null tokens (trimmed once, in its own stage)
+        let trimmed: Vec<(String, Expr)> = table
             .columns
             .iter()
             .enumerate()
@@ -126,8 +126,20 @@ impl Rules {
                 } else {
                     ident(raw(i))
                 };
+                (raw(i), text)
+            })
+            .chain([line()])
+            .collect();
+        let s0 = Stage::plan(ctx, &input, trimmed)?;
+        let stage1: Vec<(String, Expr)> = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let text = ident(raw(i));
                 let expr = match c.null_values.as_slice() {
                     [] => text,
+                    [token] => nullif(text, lit(token.as_str())),
                     tokens => when(
                         in_list(text.clone(), tokens.iter().map(|t| lit(t.as_str())).collect(), false),
                         lit(ScalarValue::Utf8(None)),
@@ -139,7 +151,7 @@ impl Rules {
             })
             .chain([line()])
             .collect();
-        let s1 = Stage::plan(ctx, &input, stage1)?;
+        let s1 = Stage::plan(ctx, &s0.schema, stage1)?;
 
         // 2. code maps (the cleaned value stays for messages)
         let stage2: Vec<(String, Expr)> = table
@@ -228,7 +240,7 @@ impl Rules {
         };
         let s4 = Stage::plan(ctx, &s3.schema, ordered)?;
         Ok(Rules {
-            stages: vec![s1, s2, s3, s4],
+            stages: vec![s0, s1, s2, s3, s4],
             input,
             columns: n,
             hard: hard_idx,
@@ -562,6 +574,19 @@ fn compact_date(v: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(n(0..4) as i32, n(4..6), n(6..8))
 }
 
+/// `YYYY-MM-DD`, the same way.
+fn iso_date(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let mut compact = [0u8; 8];
+    compact[..4].copy_from_slice(&b[..4]);
+    compact[4..6].copy_from_slice(&b[5..7]);
+    compact[6..].copy_from_slice(&b[8..]);
+    compact_date(std::str::from_utf8(&compact).ok()?)
+}
+
 impl ScalarUDFImpl for ParseDate {
     fn name(&self) -> &str {
         &self.name
@@ -591,11 +616,14 @@ impl ScalarUDFImpl for ParseDate {
             return Ok(ColumnarValue::Array(Arc::new(out.finish())));
         }
         let compact = self.format == "%Y%m%d";
+        let iso = self.format == "%Y-%m-%d";
         let mut out = Date32Builder::with_capacity(input.len());
         for v in input.iter() {
             out.append_option(v.and_then(|v| {
                 let d = if compact {
                     compact_date(v)
+                } else if iso {
+                    iso_date(v)
                 } else {
                     NaiveDate::parse_from_str(v, &self.format).ok()
                 };
@@ -668,5 +696,8 @@ mod tests {
     fn compact_dates() {
         assert_eq!(compact_date("20240229"), NaiveDate::from_ymd_opt(2024, 2, 29));
         assert_eq!(compact_date("20240231"), None);
+        assert_eq!(iso_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(iso_date("2024-02-30"), None);
+        assert_eq!(iso_date("2024/02/29"), None);
     }
 }
