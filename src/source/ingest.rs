@@ -21,7 +21,7 @@ use deltalake::datafusion::common::ScalarValue;
 use deltalake::datafusion::error::DataFusionError;
 use deltalake::datafusion::execution::TaskContext;
 use deltalake::datafusion::functions_window::expr_fn::{first_value, row_number};
-use deltalake::datafusion::logical_expr::{Expr, ExprFunctionExt, LogicalPlan, col, ident, lit};
+use deltalake::datafusion::logical_expr::{Expr, ExprFunctionExt, LogicalPlan, Partitioning, col, ident, lit};
 use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use deltalake::datafusion::physical_plan::streaming::PartitionStream;
 use deltalake::datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
@@ -643,7 +643,13 @@ async fn ingest_inner(
     }
     let biz_date = lit(ScalarValue::Date32(Some(days_since_epoch(tag.biz_date)))).alias("biz_date");
     let outputs: Vec<Expr> = table.columns.iter().map(|c| ident(&c.name)).chain([biz_date]).collect();
-    let plan: LogicalPlan = df.select(outputs)?.into_unoptimized_plan();
+    // One stream into the writer: deltalake hash-partitions a partitioned write by its
+    // partition columns, and every row here has the same biz_date, so several streams
+    // would only be copied into one (the parsing above stays parallel).
+    let plan: LogicalPlan = df
+        .select(outputs)?
+        .repartition(Partitioning::RoundRobinBatch(1))?
+        .into_unoptimized_plan();
     let written = lakehouse
         .replace_biz_date(crate::project::Layer::Src, &table.staged_name(), plan, ctx.state(), tag)
         .await;

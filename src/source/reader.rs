@@ -20,6 +20,8 @@ pub struct Layout {
     encoding: Option<&'static encoding_rs::Encoding>,
     encoding_name: &'static str,
     columns: usize,
+    /// Per column: strip spaces around the value as the field is cut (the `trim` rule).
+    trim: Vec<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +63,7 @@ impl Layout {
             encoding,
             encoding_name: table.encoding.name(),
             columns: table.columns.len(),
+            trim: table.columns.iter().map(|c| c.trim).collect(),
         })
     }
 
@@ -349,6 +352,7 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
     let quote = layout.quote().filter(|q| memchr::memchr(*q, bytes).is_some());
     let mut line = block.first_line;
     let mut start = 0;
+    let mut ends = Vec::with_capacity(layout.columns);
     while start < bytes.len() {
         // The record's end: the next line break (outside quotes).
         let mut end = None;
@@ -375,14 +379,20 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
             record_end -= 1;
         }
         let record = &bytes[start..record_end];
-        let breaks = memchr::memchr_iter(b'\n', &bytes[start..next]).count() as u64;
+        // A record spans several lines only inside quotes.
+        let breaks = match quote {
+            None => u64::from(!unterminated),
+            Some(_) => memchr::memchr_iter(b'\n', &bytes[start..next]).count() as u64,
+        };
         if !record.is_empty() {
             let row = parsed.lines.len();
             parsed.lines.push(line as i64);
             parsed.offsets.push((block.offset + start as u64) as i64);
             parsed.ranges.push((start, record_end));
             let last_unbroken = unterminated && block.at_eof;
-            if let Err((rule, reason)) = split_record(layout, quote, record, last_unbroken, &mut parsed.columns) {
+            if let Err((rule, reason)) =
+                split_record(layout, quote, record, last_unbroken, &mut ends, &mut parsed.columns)
+            {
                 for c in parsed.columns.iter_mut() {
                     c.append_null();
                 }
@@ -395,12 +405,18 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
     parsed
 }
 
+/// The `trim` rule, applied as a field is cut: spaces around the value go.
+fn trimmed(value: &str, trim: bool) -> &str {
+    if trim { value.trim_matches(' ') } else { value }
+}
+
 /// Append one record's fields to `columns`, or say why it has none.
 fn split_record(
     layout: &Layout,
     quote: Option<u8>,
     record: &[u8],
     last_unbroken: bool,
+    ends: &mut Vec<usize>,
     columns: &mut [StringBuilder],
 ) -> Result<(), (&'static str, String)> {
     match &layout.kind {
@@ -418,8 +434,8 @@ fn split_record(
                     .map_err(|b| layout.encoding_error(start + b))?;
                 values.push(value);
             }
-            for (builder, value) in columns.iter_mut().zip(values) {
-                builder.append_value(value);
+            for ((builder, value), trim) in columns.iter_mut().zip(values).zip(&layout.trim) {
+                builder.append_value(trimmed(&value, *trim));
             }
             Ok(())
         }
@@ -437,7 +453,7 @@ fn split_record(
                 // Field ends, found in one pass; a delimiter never splits a character
                 // of the decoded text, so every end is a character boundary.
                 let bytes = text.as_bytes();
-                let mut ends = Vec::with_capacity(layout.columns);
+                ends.clear();
                 match delimiter.as_bytes() {
                     [d] => ends.extend(memchr::memchr_iter(*d, bytes)),
                     d => ends.extend(memchr::memmem::find_iter(bytes, d)),
@@ -446,8 +462,9 @@ fn split_record(
                     return Err(count_hint(ends.len() + 1));
                 }
                 let mut start = 0;
-                for (builder, end) in columns.iter_mut().zip(ends.into_iter().chain([bytes.len()])) {
-                    builder.append_value(&text[start..end]);
+                let fields = columns.iter_mut().zip(&layout.trim);
+                for ((builder, trim), end) in fields.zip(ends.iter().copied().chain([bytes.len()])) {
+                    builder.append_value(trimmed(&text[start..end], *trim));
                     start = end + delimiter.len();
                 }
                 return Ok(());
@@ -456,8 +473,8 @@ fn split_record(
             if fields.len() != layout.columns {
                 return Err(count_hint(fields.len()));
             }
-            for (builder, value) in columns.iter_mut().zip(fields) {
-                builder.append_value(value);
+            for ((builder, value), trim) in columns.iter_mut().zip(fields).zip(&layout.trim) {
+                builder.append_value(trimmed(&value, *trim));
             }
             Ok(())
         }
@@ -477,6 +494,7 @@ mod tests {
             encoding: None,
             encoding_name: "UTF-8",
             columns,
+            trim: vec![true; columns],
         }
     }
 

@@ -1,5 +1,5 @@
 //! Cleansing rules as DataFusion expressions, evaluated batch by batch on the
-//! extract stream in five stages: trim; null tokens; code maps; typing;
+//! extract stream in four stages: null tokens; code maps; typing;
 //! then each column's final value, its hard-rule reason and its soft-rule flag.
 //!
 //! Parsing that DataFusion's casts would do leniently (decimals are rounded,
@@ -14,7 +14,7 @@ use deltalake::arrow::array::{
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use deltalake::datafusion::common::{DFSchema, ScalarValue};
-use deltalake::datafusion::functions::expr_fn::{btrim, concat, lower, nullif, regexp_like};
+use deltalake::datafusion::functions::expr_fn::{concat, lower, nullif, regexp_like};
 use deltalake::datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, col, ident, in_list, lit,
     try_cast, when,
@@ -115,22 +115,7 @@ impl Rules {
         let input: SchemaRef = Arc::new(Schema::new(fields));
         let line = || ("_line".to_string(), col("_line"));
 
-        // 1. trim, then null tokens (trimmed once, in its own stage)
-        let trimmed: Vec<(String, Expr)> = table
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let text = if c.trim {
-                    btrim(vec![ident(raw(i))])
-                } else {
-                    ident(raw(i))
-                };
-                (raw(i), text)
-            })
-            .chain([line()])
-            .collect();
-        let s0 = Stage::plan(ctx, &input, trimmed)?;
+        // 1. null tokens (the reader has trimmed where the column says so)
         let stage1: Vec<(String, Expr)> = table
             .columns
             .iter()
@@ -151,7 +136,7 @@ impl Rules {
             })
             .chain([line()])
             .collect();
-        let s1 = Stage::plan(ctx, &s0.schema, stage1)?;
+        let s1 = Stage::plan(ctx, &input, stage1)?;
 
         // 2. code maps (the cleaned value stays for messages)
         let stage2: Vec<(String, Expr)> = table
@@ -240,7 +225,7 @@ impl Rules {
         };
         let s4 = Stage::plan(ctx, &s3.schema, ordered)?;
         Ok(Rules {
-            stages: vec![s0, s1, s2, s3, s4],
+            stages: vec![s1, s2, s3, s4],
             input,
             columns: n,
             hard: hard_idx,
