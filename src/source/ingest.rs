@@ -94,7 +94,7 @@ struct Shared {
     sum_scale: i8,
     max_rejects: u64,
     failure: Mutex<Option<String>>,
-    /// Typed columns, `_line`, `_offset`.
+    /// Typed columns, then `_line` and `_offset` when deduplicating.
     schema: SchemaRef,
     dedup: Option<Dedup>,
 }
@@ -153,10 +153,8 @@ impl Shared {
                 reason: reason.clone(),
             });
         }
-        for (row, failed) in checked.hard.into_iter().enumerate() {
-            if let Some((column, rule, reason)) = failed
-                && keep[row]
-            {
+        for (row, column, rule, reason) in checked.hard {
+            if keep[row] {
                 keep[row] = false;
                 rejects.push(Reject {
                     line: parsed.lines[row],
@@ -185,7 +183,12 @@ impl Shared {
             None => 0,
         };
         let mut values = checked.values;
-        values.push(Arc::new(Int64Array::from(parsed.offsets.clone())));
+        if self.dedup.is_some() {
+            // `_line` is there already; dedup rejects find their raw line by offset.
+            values.push(Arc::new(Int64Array::from(parsed.offsets.clone())));
+        } else {
+            values.pop();
+        }
         let typed = RecordBatch::try_new(self.schema.clone(), values)?;
         let good = if mask.true_count() == rows {
             typed
@@ -584,12 +587,17 @@ async fn ingest_inner(
         .iter()
         .map(|f| f.as_ref().clone())
         .collect();
-    fields.push(Field::new("_offset", DataType::Int64, true));
-    let schema: SchemaRef = Arc::new(Schema::new(fields));
     let dedup = table.dedup_order_by.as_ref().map(|order_by| Dedup {
         key: table.primary_key.clone(),
         order_by: order_by.clone(),
     });
+    // Line and offset travel with the rows only when the dedup window needs them.
+    if dedup.is_some() {
+        fields.push(Field::new("_offset", DataType::Int64, true));
+    } else {
+        fields.pop();
+    }
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
     let shared = Arc::new(Shared {
         path: path.to_path_buf(),
         layout,

@@ -86,8 +86,8 @@ pub struct Rules {
 pub struct Checked {
     /// Typed values of the declared columns, then `_line`.
     pub values: Vec<ArrayRef>,
-    /// Per row: (column, rule, reason) of the first hard failure.
-    pub hard: Vec<Option<(String, String, String)>>,
+    /// (row, column, rule, reason) of each row's first hard failure, by row.
+    pub hard: Vec<(usize, String, String, String)>,
     /// (column, soft flags) per column with soft rules.
     pub soft: Vec<(String, BooleanArray)>,
     /// The parsed control-sum values (before soft rules).
@@ -247,22 +247,27 @@ impl Rules {
             current = stage.eval(&current)?;
         }
         let rows = current.num_rows();
-        let mut hard: Vec<Option<(String, String, String)>> = vec![None; rows];
+        // The first failing column of each row, in declared order; most batches have few.
+        let mut hard = Vec::new();
+        let mut taken: Vec<bool> = Vec::new();
         for &h in &self.hard {
             let reasons = current.column(h).as_string::<i32>();
             if reasons.null_count() == rows {
                 continue;
             }
-            for (row, slot) in hard.iter_mut().enumerate() {
-                if slot.is_none() && reasons.is_valid(row) {
+            taken.resize(rows, false);
+            for (row, seen) in taken.iter_mut().enumerate() {
+                if reasons.is_valid(row) && !*seen {
+                    *seen = true;
                     let mut parts = reasons.value(row).splitn(3, SEP);
                     let column = parts.next().unwrap_or_default().to_string();
                     let rule = parts.next().unwrap_or_default().to_string();
                     let reason = parts.next().unwrap_or_default().to_string();
-                    *slot = Some((column, rule, reason));
+                    hard.push((row, column, rule, reason));
                 }
             }
         }
+        hard.sort_by_key(|h| h.0);
         let soft = self
             .soft
             .iter()
