@@ -341,7 +341,7 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
     let bytes = &block.bytes[..];
     let mut parsed = Parsed {
         columns: (0..layout.columns)
-            .map(|_| StringBuilder::with_capacity(bytes.len() / 64 + 1, bytes.len()))
+            .map(|_| StringBuilder::with_capacity(bytes.len() / 64 + 1, bytes.len() / layout.columns.max(1) + 64))
             .collect(),
         lines: Vec::new(),
         offsets: Vec::new(),
@@ -353,6 +353,12 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
     let mut line = block.first_line;
     let mut start = 0;
     let mut ends = Vec::with_capacity(layout.columns);
+    // A UTF-8 block is validated once; its records are then slices of it (a record
+    // starts and ends at a line break, always a character boundary).
+    let utf8 = match layout.encoding {
+        None => std::str::from_utf8(bytes).ok(),
+        Some(_) => None,
+    };
     while start < bytes.len() {
         // The record's end: the next line break (outside quotes).
         let mut end = None;
@@ -390,9 +396,15 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
             parsed.offsets.push((block.offset + start as u64) as i64);
             parsed.ranges.push((start, record_end));
             let last_unbroken = unterminated && block.at_eof;
-            if let Err((rule, reason)) =
-                split_record(layout, quote, record, last_unbroken, &mut ends, &mut parsed.columns)
-            {
+            if let Err((rule, reason)) = split_record(
+                layout,
+                quote,
+                record,
+                utf8.map(|t| &t[start..record_end]),
+                last_unbroken,
+                &mut ends,
+                &mut parsed.columns,
+            ) {
                 for c in parsed.columns.iter_mut() {
                     c.append_null();
                 }
@@ -415,6 +427,7 @@ fn split_record(
     layout: &Layout,
     quote: Option<u8>,
     record: &[u8],
+    decoded: Option<&str>,
     last_unbroken: bool,
     ends: &mut Vec<usize>,
     columns: &mut [StringBuilder],
@@ -440,7 +453,10 @@ fn split_record(
             Ok(())
         }
         Kind::Delimited { delimiter, .. } => {
-            let text = layout.decode(record).map_err(|b| layout.encoding_error(b))?;
+            let text = match decoded {
+                Some(text) => Cow::Borrowed(text),
+                None => layout.decode(record).map_err(|b| layout.encoding_error(b))?,
+            };
             let count_hint = |found: usize| {
                 let mut reason = format!("expected {} fields, found {found}", layout.columns);
                 if last_unbroken {
