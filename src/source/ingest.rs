@@ -20,6 +20,7 @@ use deltalake::datafusion::catalog::streaming::StreamingTable;
 use deltalake::datafusion::common::ScalarValue;
 use deltalake::datafusion::error::DataFusionError;
 use deltalake::datafusion::execution::TaskContext;
+use deltalake::datafusion::execution::session_state::SessionStateBuilder;
 use deltalake::datafusion::functions_window::expr_fn::{first_value, row_number};
 use deltalake::datafusion::logical_expr::{Expr, ExprFunctionExt, LogicalPlan, Partitioning, col, ident, lit};
 use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -658,8 +659,14 @@ async fn ingest_inner(
         .select(outputs)?
         .repartition(Partitioning::RoundRobinBatch(1))?
         .into_unoptimized_plan();
+    // Planned for one partition, or the optimizer spreads the single stream out again
+    // (and deltalake hashes it back together by biz_date).
+    let config = ctx.state().config().clone().with_target_partitions(1);
+    let write_state = SessionStateBuilder::new_from_existing(ctx.state())
+        .with_config(config)
+        .build();
     let written = lakehouse
-        .replace_biz_date(crate::project::Layer::Src, &table.staged_name(), plan, ctx.state(), tag)
+        .replace_biz_date(crate::project::Layer::Src, &table.staged_name(), plan, write_state, tag)
         .await;
     let failure = shared.failure.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut tally = std::mem::take(&mut *shared.tally.lock().unwrap_or_else(|e| e.into_inner()));
