@@ -20,6 +20,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH_OR_URL")]
     pub lakehouse: Option<String>,
 
+    /// Memory DataFusion may use in this process (e.g. 6GiB, 512MiB); beyond it sorts
+    /// and aggregations spill to disk. Default: $LAKEMART_MEMORY_LIMIT, else half of
+    /// the machine's (or cgroup's) memory.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::engine::parse_size)]
+    pub memory_limit: Option<usize>,
+
     #[command(subcommand)]
     pub command: Command,
 }

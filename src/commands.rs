@@ -17,6 +17,16 @@ use crate::{engine, query, select, source};
 
 /// Run one command line; `Ok` carries the exit code.
 pub async fn execute(cli: Cli) -> Result<i32> {
+    let memory_limit = match (cli.memory_limit, std::env::var("LAKEMART_MEMORY_LIMIT")) {
+        (Some(bytes), _) => Some(bytes),
+        (None, Ok(text)) if !text.trim().is_empty() => {
+            Some(crate::engine::parse_size(&text).map_err(|e| Error::Usage(format!("LAKEMART_MEMORY_LIMIT: {e}")))?)
+        }
+        _ => None,
+    };
+    if let Some(bytes) = memory_limit {
+        crate::engine::set_memory_limit(bytes);
+    }
     if let Command::Gen {
         scale,
         date,

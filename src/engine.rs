@@ -2,9 +2,12 @@
 //! catalog helpers that expose tables as `layer.table`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use deltalake::datafusion::catalog::{MemorySchemaProvider, TableProvider};
+use deltalake::datafusion::execution::SessionStateBuilder;
+use deltalake::datafusion::execution::memory_pool::FairSpillPool;
+use deltalake::datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::delta_datafusion::DeltaSessionContext;
 
@@ -19,7 +22,13 @@ pub fn session(partitions: usize) -> Result<SessionContext> {
         ("datafusion.sql_parser.collect_spans".to_string(), "true".to_string()),
         ("datafusion.execution.target_partitions".to_string(), partitions),
     ]);
-    let ctx = DeltaSessionContext::new_with_session_overrides(&overrides)?.into_inner();
+    let delta = DeltaSessionContext::new_with_session_overrides(&overrides)?.into_inner();
+    // Same config and Delta planner, but the process-wide runtime: one memory
+    // pool bounds every query and model of this process together.
+    let state = SessionStateBuilder::new_from_existing(delta.state())
+        .with_runtime_env(runtime()?)
+        .build();
+    let ctx = SessionContext::new_with_state(state);
     let catalog = ctx
         .catalog("datafusion")
         .ok_or_else(|| Error::Internal("default catalog missing".into()))?;
@@ -46,7 +55,98 @@ pub fn register_in(ctx: &SessionContext, schema: &str, table: &str, provider: Ar
     Ok(())
 }
 
+/// Bytes DataFusion may hold in memory in this process before operators that
+/// can spill (sorts, aggregations, repartitions) spill to disk and those that
+/// cannot (hash-join build sides) fail with "Resources exhausted".
+static MEMORY_LIMIT: OnceLock<usize> = OnceLock::new();
+static RUNTIME: OnceLock<Arc<RuntimeEnv>> = OnceLock::new();
+
+/// Set the memory limit for the process. Only the first call counts, and only
+/// before the first session is made; returns whether it took effect.
+pub fn set_memory_limit(bytes: usize) -> bool {
+    MEMORY_LIMIT.set(bytes.max(64 << 20)).is_ok() && RUNTIME.get().is_none()
+}
+
+/// The memory limit in force: the one set, else half of the memory this
+/// process may use (the cgroup limit when there is one, else physical memory).
+pub fn memory_limit() -> usize {
+    *MEMORY_LIMIT.get_or_init(|| default_memory_limit().unwrap_or(4 << 30))
+}
+
+fn default_memory_limit() -> Option<usize> {
+    let physical = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kb| kb * 1024)
+    });
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let total = match (physical, cgroup) {
+        (Some(p), Some(c)) => p.min(c),
+        (p, c) => p.or(c)?,
+    };
+    Some(total / 2)
+}
+
+/// Parse a size such as `6GiB`, `512MiB`, `8G`, `1.5g` or a plain byte count.
+pub fn parse_size(text: &str) -> std::result::Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a size (examples: 6GiB, 512MiB, 2000000000)"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit \"{other}\" in \"{text}\" (use KiB, MiB, GiB or TiB)"
+            ));
+        }
+    };
+    let bytes = number * scale;
+    if !(bytes >= 1.0) {
+        return Err(format!("\"{text}\" is not a positive size"));
+    }
+    Ok(bytes as usize)
+}
+
+/// The process-wide runtime: a fair spill pool of [`memory_limit`] bytes and
+/// DataFusion's default disk manager (spill files in the OS temp directory).
+fn runtime() -> Result<Arc<RuntimeEnv>> {
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(Arc::clone(rt));
+    }
+    let rt = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(memory_limit())))
+        .build_arc()?;
+    Ok(Arc::clone(RUNTIME.get_or_init(|| rt)))
+}
+
 /// Number of cores, the default parallelism.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("6GiB"), Ok(6 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("8g"), Ok(8 << 30));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("2000000000"), Ok(2_000_000_000));
+        assert!(parse_size("lots").unwrap_err().contains("is not a size"));
+        assert!(parse_size("6 parsecs").unwrap_err().contains("unknown size unit"));
+        assert!(parse_size("0").unwrap_err().contains("not a positive size"));
+    }
 }

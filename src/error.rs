@@ -121,7 +121,7 @@ pub enum Error {
     #[error(transparent)]
     Delta(#[from] DeltaTableError),
 
-    #[error(transparent)]
+    #[error("{}{}", .0, memory_hint(.0))]
     DataFusion(#[from] DataFusionError),
 
     /// A broken invariant: this is a bug in lakemart.
@@ -170,7 +170,19 @@ pub(crate) fn df_message(e: &DataFusionError) -> String {
         DataFusionError::Diagnostic(_, inner) => inner.strip_backtrace(),
         other => other.strip_backtrace(),
     };
-    text.trim().to_string()
+    format!("{}{}", text.trim(), memory_hint(e))
+}
+
+/// What to do about a query that outgrew the memory pool; empty for other errors.
+fn memory_hint(e: &DataFusionError) -> String {
+    if !matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) {
+        return String::new();
+    }
+    let limit = crate::engine::memory_limit() as f64 / (1u64 << 30) as f64;
+    format!(
+        "\n  it needs more memory than the limit of {limit:.2} GiB allows (operators that cannot spill to disk \
+         hold it); raise it with --memory-limit or LAKEMART_MEMORY_LIMIT"
+    )
 }
 
 /// An error's message without lakemart's own wrapping (the root DataFusion

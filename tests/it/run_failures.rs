@@ -371,3 +371,51 @@ fn control_files_reconcile_rows_and_amounts_before_anything_is_committed() {
     assert_eq!(p.run(&["wait", "--date", "2024-06-30", "--timeout", "1"]).code, 0);
     assert_eq!(p.run(&["run", "--date", "2024-06-30"]).code, 0);
 }
+
+/// `--memory-limit` bounds DataFusion's pool: a sort larger than the limit
+/// spills and still answers; a hash join whose build side cannot spill fails
+/// with the limit and the way to raise it, exit 1. A bad size is a usage error.
+#[test]
+fn the_memory_limit_bounds_queries_and_says_how_to_raise_it() {
+    let p = tiny_project();
+    let sorted = p.run(&[
+        "--memory-limit",
+        "32MiB",
+        "query",
+        "SELECT v FROM (SELECT value * 7919 % 3000017 AS v FROM generate_series(1, 3000000)) ORDER BY v DESC LIMIT 2 OFFSET 1000",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(sorted.code, 0, "{}", sorted.stderr);
+    assert_eq!(sorted.stdout, "v\n2999016\n2999015\n");
+
+    let join = "SELECT count(*) AS n FROM generate_series(1, 5000000) a JOIN generate_series(1, 5000000) b ON a.value = b.value";
+    let r = p.run(&["--memory-limit", "64MiB", "query", join]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("Resources exhausted"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("it needs more memory than the limit of 0.06 GiB allows")
+            && r.stderr
+                .contains("raise it with --memory-limit or LAKEMART_MEMORY_LIMIT"),
+        "{}",
+        r.stderr
+    );
+    let env = crate::common::bin()
+        .env("LAKEMART_MEMORY_LIMIT", "1GiB")
+        .arg("--project")
+        .arg(p.path())
+        .args(["query", join, "--format", "csv"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        String::from_utf8_lossy(&env.stdout),
+        "n\n5000000\n",
+        "{}",
+        String::from_utf8_lossy(&env.stderr)
+    );
+
+    let bad = p.run(&["--memory-limit", "6 parsecs", "compile"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("unknown size unit \"parsecs\""), "{}", bad.stderr);
+}
