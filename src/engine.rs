@@ -111,7 +111,7 @@ pub fn parse_size(text: &str) -> std::result::Result<usize, String> {
         }
     };
     let bytes = number * scale;
-    if !(bytes >= 1.0) {
+    if bytes.is_nan() || bytes < 1.0 {
         return Err(format!("\"{text}\" is not a positive size"));
     }
     Ok(bytes as usize)
