@@ -131,10 +131,7 @@ pub async fn execute(cli: Cli) -> Result<i32> {
         } => {
             let dates = business_dates(&project.landing, date, from, to)?;
             let compiled = Arc::new(compile(project).await?);
-            let nodes = select::with_direct_sources(
-                &compiled,
-                select::select(&compiled, &selection.select, &selection.exclude)?,
-            );
+            let nodes = select::select_for_run(&compiled, &selection.select, &selection.exclude)?;
             let base = RunOptions {
                 threads: threads.unwrap_or_else(engine::cores),
                 nodes: Some(nodes),

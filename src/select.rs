@@ -70,6 +70,17 @@ pub fn select(compiled: &Compiled, select: &[String], exclude: &[String]) -> Res
     Ok(nodes)
 }
 
+/// What `run` builds: the selection plus the source tables its models read
+/// directly (so they find today's extracts staged), minus everything `--exclude`
+/// names — an explicit `--exclude layer:src` wins and the run reads what is
+/// already staged.
+pub fn select_for_run(compiled: &Compiled, select: &[String], exclude: &[String]) -> Result<BTreeSet<String>> {
+    let mut nodes = with_direct_sources(compiled, self::select(compiled, select, &[])?);
+    let removed = evaluate(compiled, "--exclude", &parse("--exclude", exclude)?)?;
+    nodes.retain(|n| !removed.contains(n));
+    Ok(nodes)
+}
+
 /// `nodes` plus the source tables the models among them read directly: what a run
 /// must ingest so that the selected models find today's extracts staged.
 pub fn with_direct_sources(compiled: &Compiled, mut nodes: BTreeSet<String>) -> BTreeSet<String> {
@@ -778,6 +789,15 @@ mod tests {
                 "src.core_account",
                 "src.core_customer",
             ])
+        );
+        // An explicit exclusion wins over the sources a selection pulls in.
+        assert_eq!(
+            select_for_run(compiled, &strings(&["layer:foundation"]), &strings(&["layer:src"])).expect("valid"),
+            nodes(&["foundation.account", "foundation.card_txn", "foundation.customer"])
+        );
+        assert_eq!(
+            select_for_run(compiled, &strings(&["foundation.customer"]), &[]).expect("valid"),
+            nodes(&["foundation.customer", "src.core_customer"])
         );
     }
 
