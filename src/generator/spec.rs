@@ -88,6 +88,9 @@ pub enum G {
     Int(i64, i64),
     /// The entity's opening date.
     EntOpen,
+    /// The entity's opening date, for a scheme that started on (y, m, d): an
+    /// earlier opening date is drawn again, uniformly from the start to the business date.
+    EntOpenSince(i32, u32, u32),
     /// The opening date plus `lo..=hi` days.
     DateAfterOpen(i64, i64),
     /// A date `lo..=hi` days before the business date, drawn each day.
@@ -415,6 +418,16 @@ impl G {
                 let _ = write!(out, "{}", stable().range(lo, hi));
             }
             G::EntOpen => put_date(out, col, ctx.open),
+            G::EntOpenSince(y, m, d) => {
+                let start = NaiveDate::from_ymd_opt(y, m, d).unwrap_or(ctx.open);
+                let open = if ctx.open >= start {
+                    ctx.open
+                } else {
+                    let span = (ctx.d - start).num_days().max(0);
+                    add_days(start, stable().range(0, span))
+                };
+                put_date(out, col, open);
+            }
             G::DateAfterOpen(lo, hi) => {
                 let n = stable().range(lo, hi);
                 put_date(out, col, add_days(ctx.open, n));

@@ -2699,9 +2699,14 @@ fn pension() -> System {
                         "Contributions this year (cap 12,000)",
                         G::Money(6_000.0, 0.5),
                     ),
-                    c("open_date", "date", "Opened", G::EntOpen)
-                        .fmt(YMD)
-                        .range("1990-01-01", "2099-12-31"),
+                    c(
+                        "open_date",
+                        "date",
+                        "Opened (the scheme started 2022-11-25)",
+                        G::EntOpenSince(2022, 11, 25),
+                    )
+                    .fmt(YMD)
+                    .range("2022-11-25", "2099-12-31"),
                 ],
             )
             .pk(&["pension_acct"])
