@@ -112,7 +112,6 @@ SELECT
     ad.days_mtd AS days_mtd,
     ad.days_1m AS days_1m,
     ad.days_3m AS days_3m,
-    ad.customer_days_3m AS customer_days_3m,
     CAST(COALESCE(ad.deposit_eod_cny, 0) AS DECIMAL(18,2)) AS deposit_eod_cny,
     CAST(COALESCE(ad.deposit_vs_adb_3m_ratio, 0) AS DECIMAL(9,4)) AS deposit_vs_adb_3m_ratio,
     CAST(COALESCE(le.loan_mortgage_outstanding_cny, 0) AS DECIMAL(18,2)) AS loan_mortgage_outstanding_cny,

@@ -1,56 +1,36 @@
 -- aggregation.customer_month_balance: Month-end and month-average balances per customer and month (the 12 months ending on the business date, each month over its available business dates), by family: deposits (demand, time, FX), wealth, metals, loans, cards, CNY
-WITH dep AS (
-    SELECT a.cust_id AS customer_id, a.biz_date,
-           SUM(a.balance * r.rate_to_cny) AS deposit_cny,
-           SUM(CASE WHEN a.product_code LIKE 'D1%' THEN a.balance * r.rate_to_cny END) AS demand_cny,
-           SUM(CASE WHEN a.product_code NOT LIKE 'D1%' THEN a.balance * r.rate_to_cny END) AS time_cny,
-           SUM(CASE WHEN a.currency <> 'CNY' THEN a.balance * r.rate_to_cny END) AS fx_cny
-    FROM src.core_account a
-    JOIN src.ref_fx_rate r ON r.currency = a.currency AND r.biz_date = a.biz_date
-    WHERE a.biz_date <= $biz_date AND a.biz_date > $biz_date - INTERVAL '365' DAY
-    GROUP BY a.cust_id, a.biz_date
-),
-wm AS (
-    SELECT h.cust_id AS customer_id, h.biz_date, SUM(h.market_value) AS wealth_cny
-    FROM src.wealth_wm_holding h
-    WHERE h.biz_date <= $biz_date AND h.biz_date > $biz_date - INTERVAL '365' DAY
-    GROUP BY h.cust_id, h.biz_date
-),
-mt AS (
-    SELECT m.cust_id AS customer_id, m.biz_date, SUM(m.market_value) AS metal_cny
-    FROM src.metal_metal_acct m
-    WHERE m.biz_date <= $biz_date AND m.biz_date > $biz_date - INTERVAL '365' DAY
-    GROUP BY m.cust_id, m.biz_date
-),
-ln AS (
-    SELECT l.cust_id AS customer_id, l.biz_date, SUM(l.outstanding * r.rate_to_cny) AS loan_cny
-    FROM src.loan_loan_contract l
-    JOIN src.ref_fx_rate r ON r.currency = l.currency AND r.biz_date = l.biz_date
-    WHERE l.biz_date <= $biz_date AND l.biz_date > $biz_date - INTERVAL '365' DAY
-    GROUP BY l.cust_id, l.biz_date
-),
-cd AS (
-    SELECT k.cust_id AS customer_id, k.biz_date, SUM(k.balance) AS card_cny
-    FROM src.card_card_account k
-    WHERE k.biz_date <= $biz_date AND k.biz_date > $biz_date - INTERVAL '365' DAY
-    GROUP BY k.cust_id, k.biz_date
+WITH fx AS (
+    SELECT currency, biz_date, rate_to_cny FROM src.ref_fx_rate WHERE biz_date <= $biz_date AND biz_date > $biz_date - INTERVAL '365' DAY
 ),
 daily AS (
-    SELECT customer_id, biz_date,
-           SUM(deposit_cny) AS deposit_cny, SUM(demand_cny) AS demand_cny, SUM(time_cny) AS time_cny, SUM(fx_cny) AS fx_cny,
-           SUM(wealth_cny) AS wealth_cny, SUM(metal_cny) AS metal_cny, SUM(loan_cny) AS loan_cny, SUM(card_cny) AS card_cny
-    FROM (
-        SELECT customer_id, biz_date, deposit_cny, demand_cny, time_cny, fx_cny, CAST(NULL AS DECIMAL(38,6)) AS wealth_cny, CAST(NULL AS DECIMAL(38,6)) AS metal_cny, CAST(NULL AS DECIMAL(38,6)) AS loan_cny, CAST(NULL AS DECIMAL(38,6)) AS card_cny FROM dep
-        UNION ALL SELECT customer_id, biz_date, NULL, NULL, NULL, NULL, wealth_cny, NULL, NULL, NULL FROM wm
-        UNION ALL SELECT customer_id, biz_date, NULL, NULL, NULL, NULL, NULL, metal_cny, NULL, NULL FROM mt
-        UNION ALL SELECT customer_id, biz_date, NULL, NULL, NULL, NULL, NULL, NULL, loan_cny, NULL FROM ln
-        UNION ALL SELECT customer_id, biz_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL, card_cny FROM cd
-    ) u
-    GROUP BY customer_id, biz_date
+    SELECT a.cust_id AS customer_id, a.biz_date,
+           a.balance * r.rate_to_cny AS deposit_cny,
+           CASE WHEN a.product_code LIKE 'D1%' THEN a.balance * r.rate_to_cny END AS demand_cny,
+           CASE WHEN a.product_code NOT LIKE 'D1%' THEN a.balance * r.rate_to_cny END AS time_cny,
+           CASE WHEN a.currency <> 'CNY' THEN a.balance * r.rate_to_cny END AS fx_cny,
+           CAST(NULL AS DECIMAL(38,8)) AS wealth_cny, CAST(NULL AS DECIMAL(38,8)) AS metal_cny,
+           CAST(NULL AS DECIMAL(38,8)) AS loan_cny, CAST(NULL AS DECIMAL(38,8)) AS card_cny
+    FROM src.core_account a
+    JOIN fx r ON r.currency = a.currency AND r.biz_date = a.biz_date
+    WHERE a.biz_date <= $biz_date AND a.biz_date > $biz_date - INTERVAL '365' DAY
+    UNION ALL
+    SELECT h.cust_id, h.biz_date, NULL, NULL, NULL, NULL, h.market_value, NULL, NULL, NULL
+    FROM src.wealth_wm_holding h WHERE h.biz_date <= $biz_date AND h.biz_date > $biz_date - INTERVAL '365' DAY
+    UNION ALL
+    SELECT m.cust_id, m.biz_date, NULL, NULL, NULL, NULL, NULL, m.market_value, NULL, NULL
+    FROM src.metal_metal_acct m WHERE m.biz_date <= $biz_date AND m.biz_date > $biz_date - INTERVAL '365' DAY
+    UNION ALL
+    SELECT l.cust_id, l.biz_date, NULL, NULL, NULL, NULL, NULL, NULL, l.outstanding * r.rate_to_cny, NULL
+    FROM src.loan_loan_contract l
+    JOIN fx r ON r.currency = l.currency AND r.biz_date = l.biz_date
+    WHERE l.biz_date <= $biz_date AND l.biz_date > $biz_date - INTERVAL '365' DAY
+    UNION ALL
+    SELECT k.cust_id, k.biz_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL, k.balance
+    FROM src.card_card_account k WHERE k.biz_date <= $biz_date AND k.biz_date > $biz_date - INTERVAL '365' DAY
 ),
 n AS (
     SELECT CAST(date_trunc('month', biz_date) AS DATE) AS month, MAX(biz_date) AS last_date, CAST(COUNT(*) AS DECIMAL(18,0)) AS day_cnt
-    FROM (SELECT DISTINCT biz_date FROM src.core_account WHERE biz_date <= $biz_date AND biz_date > $biz_date - INTERVAL '365' DAY) x
+    FROM (SELECT DISTINCT biz_date FROM fx) x
     GROUP BY CAST(date_trunc('month', biz_date) AS DATE)
 ),
 m AS (

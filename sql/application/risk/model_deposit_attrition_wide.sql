@@ -66,7 +66,6 @@ SELECT
     f.adb_aum_3m_cny AS adb_aum_3m_cny,
     f.adb_aum_1m_cny AS adb_aum_1m_cny,
     f.days_3m AS days_3m,
-    f.customer_days_3m AS customer_days_3m,
     f.deposit_eod_cny AS deposit_eod_cny,
     f.card_cnt AS card_cnt,
     f.card_active_cnt AS card_active_cnt,
