@@ -11,5 +11,5 @@ SELECT
     CAST(s.min_payment AS DECIMAL(18,2)) AS min_payment_cny,
     CAST(CASE WHEN s.stmt_balance > 0 THEN s.min_payment / s.stmt_balance END AS DECIMAL(9,4)) AS min_payment_ratio
 FROM src.card_card_stmt s
-LEFT JOIN src.card_card_account k ON k.card_no = s.card_no AND k.biz_date = s.biz_date
+LEFT JOIN src.card_card_account k ON k.card_no = s.card_no AND k.biz_date = $biz_date
 WHERE s.biz_date <= $biz_date AND s.stmt_date <= $biz_date
