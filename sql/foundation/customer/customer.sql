@@ -2,10 +2,10 @@
 -- Source priority (name, gender, birth date, mobile): core (1) > crm (2) > ebank/wealth/sec/fx (3) > ins/bureau/pension/sscard (4).
 -- Candidates are a UNION ALL of every source with a priority number, ranked with
 -- ROW_NUMBER() OVER (PARTITION BY cert_type, cert_no ORDER BY priority).
-WITH -- Candidates: one row per source record carrying a certificate, with the
+-- Candidates: one row per source record carrying a certificate, with the
 -- source priority (1 best). ebank carries no certificate number and takes part
 -- through the customer id only (source_systems, xref).
-cand AS (
+WITH cand AS (
     SELECT c.cert_type, c.cert_no, c.cust_id, 'core' AS src, 1 AS priority,
            c.cust_name AS cust_name, c.gender, c.birth_date, c.mobile
     FROM src.core_customer c WHERE c.biz_date = $biz_date AND c.cert_no IS NOT NULL
