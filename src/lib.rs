@@ -31,6 +31,7 @@ pub mod generator;
 pub mod history;
 pub mod ledger;
 pub mod lineage;
+pub mod lowcode;
 pub mod maintain;
 pub mod materialize;
 pub mod project;
