@@ -423,6 +423,15 @@ fn weight_of(n: &Option<Num>, default: f64) -> f64 {
 
 /// Numeric bands must be non-empty, in order of `min`, without overlaps or gaps.
 fn check_ranges(report: &mut Report, owner: &str, what: &str, ranges: &[(String, Range, usize)]) {
+    // `T1 [0, 50000)`, or just the range when the label is the range.
+    let named = |label: &str, r: &Range| {
+        let range = r.to_string();
+        if label.is_empty() || label == range {
+            range
+        } else {
+            format!("{label} {range}")
+        }
+    };
     for (label, r, line) in ranges {
         if r.min.is_none() && r.max.is_none() {
             report.push(
@@ -437,7 +446,7 @@ fn check_ranges(report: &mut Report, owner: &str, what: &str, ranges: &[(String,
             report.push(
                 "bands",
                 *line,
-                format!("{owner}: {what} {label} {r} is empty: min must be below max"),
+                format!("{owner}: {what} {} is empty: min must be below max", named(label, r)),
             );
         }
     }
@@ -454,14 +463,16 @@ fn check_ranges(report: &mut Report, owner: &str, what: &str, ranges: &[(String,
             report.push(
                 "bands",
                 *line,
-                format!("{owner}: {what}s {la} {a} and {lb} {b} overlap"),
+                format!("{owner}: {what}s {} and {} overlap", named(la, a), named(lb, b)),
             );
         } else if a_max < b_min {
             report.push(
                 "bands",
                 *line,
                 format!(
-                    "{owner}: gap between {what}s {la} {a} and {lb} {b}: values from {} up to {} fall in no {what}",
+                    "{owner}: gap between {what}s {} and {}: values from {} up to {} fall in no {what}",
+                    named(la, a),
+                    named(lb, b),
                     a.max.as_ref().map(|m| m.text.as_str()).unwrap_or("+inf"),
                     b.min.as_ref().map(|m| m.text.as_str()).unwrap_or("-inf"),
                 ),
@@ -1751,7 +1762,7 @@ impl LowCode {
                 aliased(text(&t.name), "tag_name"),
                 aliased(text(&t.category), "category"),
                 aliased(value, "tag_value"),
-                aliased(biz_date(), "biz_date"),
+                aliased(cast(biz_date(), sql::DataType::Date), "biz_date"),
             ]);
             select.selection = Some(if t.is_flag() {
                 binary(column, BinaryOperator::Eq, boolean(true))
@@ -1784,7 +1795,7 @@ impl LowCode {
                     aliased(ch.points_expr()?, "points"),
                     aliased(col(&s.column()), "score"),
                     aliased(col(&s.band_column()), "score_band"),
-                    aliased(biz_date(), "biz_date"),
+                    aliased(cast(biz_date(), sql::DataType::Date), "biz_date"),
                 ]);
                 parts.push(*q.body);
             }
