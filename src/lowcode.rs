@@ -103,7 +103,7 @@ pub struct Condition {
     /// Line of the condition in its file.
     pub line: usize,
     /// None when it did not parse (already reported).
-    pub expr: Option<SqlExpr>,
+    pub expr: Option<Box<SqlExpr>>,
 }
 
 /// A number from a rule file, kept as written for the SQL literal.
@@ -367,7 +367,7 @@ impl Report<'_> {
         let line = self.line(text.span());
         let text = text.into_inner();
         let expr = match parse_condition(&text) {
-            Ok(expr) => Some(expr),
+            Ok(expr) => Some(Box::new(expr)),
             Err(message) => {
                 self.push(
                     "syntax",
@@ -1436,7 +1436,7 @@ fn in_range(column: &str, r: &Range) -> SqlExpr {
 }
 
 fn condition_expr(c: &Condition) -> Option<SqlExpr> {
-    c.expr.clone().map(nested)
+    c.expr.as_deref().cloned().map(nested)
 }
 
 fn toml_literal(v: &toml::Value) -> SqlExpr {
