@@ -896,14 +896,16 @@ impl Checker<'_> {
         if !errors.is_empty() {
             return errors;
         }
-        let ty = match self.type_of(expr) {
-            Ok(ty) => ty,
-            Err(e) => return vec![format!("in \"{}\": {e}", cond.text)],
-        };
+        // Operand kinds first: DataFusion would coerce some mismatches silently and
+        // fail on others with a message that does not say which operand.
         self.compare_kinds(expr, &cond.text, &mut errors);
         if !errors.is_empty() {
             return errors;
         }
+        let ty = match self.type_of(expr) {
+            Ok(ty) => ty,
+            Err(e) => return vec![format!("in \"{}\": {e}", cond.text)],
+        };
         if !matches!(ty, DataType::Boolean | DataType::Null) {
             errors.push(format!(
                 "condition \"{}\" is {ty}, not BOOLEAN (true or false)",
@@ -1810,7 +1812,12 @@ impl LowCode {
         let complete = self.complete();
         let render = |name: &str| {
             if complete {
-                self.statement(name).map(|s| s.to_string()).unwrap_or_default()
+                // sqlparser's pretty form (`{:#}`): one clause per line, for the docs.
+                match self.statement(name) {
+                    Some(Statement::Statement(s)) => format!("{s:#}"),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                }
             } else {
                 String::new()
             }

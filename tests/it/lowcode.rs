@@ -358,6 +358,11 @@ name = "Not a condition"
 when = "age + 1"
 
 [[tags]]
+code = "DATE_NUM"
+name = "Date against a number"
+when = "biz_date > 5 or segment_code = 'PRIV'"
+
+[[tags]]
 code = "BAND_TEXT"
 name = "Band on text"
 column = "segment_code"
@@ -396,6 +401,11 @@ bands = [ { label = "X", max = 5 } ]
             ),
             (
                 &format!("{TAGS_FILE}:44"),
+                "tag DATE_NUM: in \"biz_date > 5 or segment_code = 'PRIV'\": left operand biz_date is Date32, \
+                 right operand 5 is Int64",
+            ),
+            (
+                &format!("{TAGS_FILE}:49"),
                 "tag BAND_TEXT: band column segment_code is Utf8; min/max bands need a numeric column",
             ),
         ],
