@@ -1200,6 +1200,19 @@ impl LowCode {
             normalize: state.config().options().sql_parser.enable_ident_normalization,
         };
         let existing: BTreeSet<&str> = checker.columns.iter().map(String::as_str).collect();
+        if !existing.contains("customer_id") {
+            for file in self.tags_file.iter().chain(self.scores_file.iter()) {
+                out.push(
+                    Diagnostic::new(
+                        file,
+                        "lowcode",
+                        "customer_360 has no customer_id column, which customer_tag and customer_score \
+                         are keyed on",
+                    )
+                    .at(Some(1), None),
+                );
+            }
+        }
         if let Some(file) = &self.tags_file {
             let mut push = |kind: &'static str, line: usize, message: String| {
                 out.push(Diagnostic::new(file, kind, message).at(Some(line), None))
