@@ -67,7 +67,7 @@ bands = [
 
 [[tags]]
 code = "PREF_CHANNEL"
-name = "Preferred channel"
+name = "Customer's channel"
 category = "channel"
 bands = [
   { label = "MOBILE", when = "mobile_txn_count_30d > 5" },
@@ -165,7 +165,7 @@ fn tags_and_scores_have_the_hand_computed_values() {
     );
 
     // Long form: only tags that apply; FUTURE (effective 2099) has no rows, and C4's
-    // NULL AUM gives no AUM_TIER row.
+    // NULL AUM gives no AUM_TIER row. The quote in a name is data, not SQL.
     assert_eq!(
         csv(
             &p,
@@ -175,12 +175,12 @@ fn tags_and_scores_have_the_hand_computed_values() {
         "customer_id,tag_code,tag_name,category,tag_value,biz_date\n\
          C1,AUM_TIER,AUM tier,value,T3,2024-06-30\n\
          C1,HNW,High net worth,value,Y,2024-06-30\n\
-         C1,PREF_CHANNEL,Preferred channel,channel,MOBILE,2024-06-30\n\
+         C1,PREF_CHANNEL,Customer's channel,channel,MOBILE,2024-06-30\n\
          C2,AUM_TIER,AUM tier,value,T2,2024-06-30\n\
-         C2,PREF_CHANNEL,Preferred channel,channel,BRANCH,2024-06-30\n\
+         C2,PREF_CHANNEL,Customer's channel,channel,BRANCH,2024-06-30\n\
          C3,AUM_TIER,AUM tier,value,T1,2024-06-30\n\
-         C3,PREF_CHANNEL,Preferred channel,channel,NONE,2024-06-30\n\
-         C4,PREF_CHANNEL,Preferred channel,channel,MOBILE,2024-06-30\n"
+         C3,PREF_CHANNEL,Customer's channel,channel,NONE,2024-06-30\n\
+         C4,PREF_CHANNEL,Customer's channel,channel,MOBILE,2024-06-30\n"
     );
 
     // One row per customer and characteristic, with weighted points.
