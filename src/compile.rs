@@ -87,7 +87,20 @@ pub async fn compile(project: Project) -> Result<Compiled> {
     let known: Vec<&str> = project.table_names().collect();
     for model in project.models.values() {
         let file = &model.sql_path;
-        let statement = match state.sql_to_statement(&model.sql, &dialect) {
+        // Generated models (tags, scores) come as ASTs from their rule files.
+        let generated = project.lowcode.as_ref().filter(|_| {
+            [crate::lowcode::CUSTOMER_TAG, crate::lowcode::CUSTOMER_SCORE].contains(&model.name.as_str())
+                && model.sql_path.extension().is_some_and(|e| e == "toml")
+        });
+        let parsed_sql = match generated {
+            Some(lowcode) => match lowcode.statement(&model.name) {
+                Some(statement) => Ok(statement),
+                // A condition did not parse: already reported by the loader.
+                None => continue,
+            },
+            None => state.sql_to_statement(&model.sql, &dialect),
+        };
+        let statement = match parsed_sql {
             Ok(s) => s,
             Err(e) => {
                 let (mut line, column) = parser_location(&e);
@@ -334,6 +347,29 @@ fn plan_one(
     };
     let model = &project.models[&name];
     let name = &name;
+    let mut statement = statement.clone();
+    let mut result = result;
+    // The 360 gains the tag and score columns: check the rules against the user's
+    // query's own output, then plan the wrapped query in its place.
+    if name == crate::lowcode::CUSTOMER_360
+        && let Some(lowcode) = &project.lowcode
+        && let Ok((output, _)) = &result
+    {
+        let state = ctx.state();
+        let problems = lowcode.check(&state, output);
+        let wrapped = lowcode.wrap_customer_360(&statement);
+        match wrapped {
+            Some(wrapped) if problems.is_empty() => {
+                result = futures::executor::block_on(plan_schema(&state, wrapped.clone()));
+                statement = wrapped;
+            }
+            _ => {
+                diags.extend(problems);
+                failed.insert(name.clone());
+                return Ok(());
+            }
+        }
+    }
     match result {
         Ok((output, plan)) => {
             let materialization = model.meta.as_ref().map(|m| m.materialization).unwrap_or_default();
@@ -385,7 +421,7 @@ fn plan_one(
                 name.clone(),
                 CompiledModel {
                     name: name.clone(),
-                    statement: statement.clone(),
+                    statement,
                     depends_on: deps.clone(),
                     schema,
                     plan,

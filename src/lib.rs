@@ -9,7 +9,9 @@
 //!        ▼
 //!  <lakehouse>/foundation/<model>      subject-area integration
 //!  <lakehouse>/aggregation/<model>     customer summaries
-//!  <lakehouse>/application/<model>     customer_360 and friends
+//!  <lakehouse>/application/<model>     customer_360 and friends, with the tag and score
+//!                                      columns and the customer_tag and customer_score
+//!                                      models that lowcode makes from tags.toml, scores.toml
 //!        │  query: every table as layer.table
 //!        ▼
 //!  analysts (lakemart query, any Delta reader)
@@ -31,6 +33,7 @@ pub mod generator;
 pub mod history;
 pub mod ledger;
 pub mod lineage;
+pub mod lowcode;
 pub mod maintain;
 pub mod materialize;
 pub mod project;

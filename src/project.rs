@@ -420,6 +420,9 @@ pub struct Project {
     pub diagnostics: Vec<Diagnostic>,
     /// `[serve]`: how `lakemart serve` listens and whom it lets in.
     pub serve: ServeSettings,
+    /// Low-code tags and scorecards (`models/application/tags.toml`, `scores.toml`),
+    /// when either file exists; `crate::lowcode` turns them into columns and models.
+    pub lowcode: Option<std::sync::Arc<crate::lowcode::LowCode>>,
 }
 
 /// `[serve]` in `lakemart.toml`; `lakemart serve --bind/--users` override it.
@@ -1109,10 +1112,12 @@ impl Project {
             models: BTreeMap::new(),
             diagnostics: Vec::new(),
             serve: file.serve,
+            lowcode: None,
         };
         project.load_sources()?;
         project.load_sql()?;
         project.load_metadata()?;
+        project.load_lowcode()?;
         Ok(project)
     }
 
@@ -1213,6 +1218,10 @@ impl Project {
     fn load_metadata(&mut self) -> Result<()> {
         for layer in Layer::MODEL_LAYERS {
             for path in files_with_ext(&self.root.join("models").join(layer.as_str()), "toml")? {
+                // Low-code rule files are read by `load_lowcode`, not as model metadata.
+                if layer == Layer::Application && crate::lowcode::FILES.contains(&file_name(&path).as_str()) {
+                    continue;
+                }
                 let rel = self.rel(&path);
                 let text = read(&path)?;
                 let lines = LineIndex::new(&text);
@@ -1317,6 +1326,120 @@ impl Project {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Read `models/application/tags.toml` and `scores.toml`: rule problems become
+    /// diagnostics; the generated models `application.customer_tag` and
+    /// `application.customer_score` join [`Project::models`], and the tag and score
+    /// columns join the metadata of `application.customer_360`.
+    fn load_lowcode(&mut self) -> Result<()> {
+        let dir = self.root.join("models").join(Layer::Application.as_str());
+        let mut files = Vec::new();
+        for name in crate::lowcode::FILES {
+            let path = dir.join(name);
+            if path.is_file() {
+                files.push((self.rel(&path), read(&path)?));
+            }
+        }
+        if files.is_empty() {
+            return Ok(());
+        }
+        let (lowcode, problems) = crate::lowcode::LowCode::parse(&files);
+        self.diagnostics.extend(problems);
+        let Some(customer_360) = self.models.get_mut(crate::lowcode::CUSTOMER_360) else {
+            for (rel, _) in &files {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        rel,
+                        "lowcode",
+                        format!(
+                            "tags and scorecards are computed on {}, which has no SQL file \
+                             (expected sql/application/customer/customer_360.sql)",
+                            crate::lowcode::CUSTOMER_360
+                        ),
+                    )
+                    .at(Some(1), None),
+                );
+            }
+            return Ok(());
+        };
+        let meta = customer_360.meta.get_or_insert_with(|| ModelMeta {
+            description: String::new(),
+            materialization: Materialization::Table,
+            tags: Vec::new(),
+            zorder: Vec::new(),
+            tests: Vec::new(),
+            unique_key: Vec::new(),
+            update_columns: None,
+            delete_when: None,
+            partition_by: Vec::new(),
+            tracked_columns: None,
+            on_schema_change: OnSchemaChange::Fail,
+            columns: Vec::new(),
+            file: customer_360.sql_path.clone(),
+            line: 1,
+        });
+        let subject = customer_360.subject.clone();
+        for (name, description, line) in lowcode.customer_360_columns() {
+            meta.columns.push(ColumnMeta {
+                name,
+                description,
+                pii: false,
+                line,
+            });
+        }
+        for generated in lowcode.generated_models() {
+            if let Some(other) = self.models.get(&generated.name) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        &generated.file,
+                        "duplicate",
+                        format!(
+                            "{} is generated from this file, but {} defines it too; rename that model",
+                            generated.name,
+                            other.sql_path.display()
+                        ),
+                    )
+                    .at(Some(1), None),
+                );
+                continue;
+            }
+            let model = Model {
+                name: generated.name.clone(),
+                layer: Layer::Application,
+                subject: subject.clone(),
+                sql_path: generated.file.clone(),
+                sql: generated.sql,
+                meta: Some(ModelMeta {
+                    description: generated.description,
+                    materialization: Materialization::Partition,
+                    tags: vec!["lowcode".into()],
+                    zorder: Vec::new(),
+                    tests: Vec::new(),
+                    unique_key: Vec::new(),
+                    update_columns: None,
+                    delete_when: None,
+                    partition_by: vec!["biz_date".into()],
+                    tracked_columns: None,
+                    on_schema_change: OnSchemaChange::Fail,
+                    columns: generated
+                        .columns
+                        .into_iter()
+                        .map(|(name, description)| ColumnMeta {
+                            name: name.into(),
+                            description: description.into(),
+                            pii: false,
+                            line: 1,
+                        })
+                        .collect(),
+                    file: generated.file,
+                    line: 1,
+                }),
+            };
+            self.models.insert(generated.name, model);
+        }
+        self.lowcode = Some(std::sync::Arc::new(lowcode));
         Ok(())
     }
 

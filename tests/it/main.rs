@@ -8,6 +8,7 @@ mod docs_site;
 mod ingest;
 mod interop;
 mod lineage;
+mod lowcode;
 mod materializations;
 mod run_failures;
 mod sample_mart;
