@@ -48,6 +48,29 @@ pub struct CompiledModel {
     pub plan: LogicalPlan,
 }
 
+/// A relationships test reads its target table right after the model is built,
+/// so the target must be built before it: upstream of the model. Otherwise the
+/// test would check against the target's previous business date, or fail on a
+/// fresh lakehouse where the target does not exist yet.
+fn relationship_is_upstream(
+    spec: &crate::datatest::DataTestSpec,
+    model: &str,
+    dag: &Dag,
+) -> std::result::Result<(), String> {
+    let crate::datatest::TestKind::Relationships { to, .. } = &spec.kind else {
+        return Ok(());
+    };
+    if to == model || dag.upstream(model).contains(to) {
+        return Ok(());
+    }
+    Err(format!(
+        "test '{}': {model} does not read {to}, directly or through what it reads, so the test could run \
+         before {to} is built for the business date; declare it on a model downstream of both, or check \
+         the relationship from the other side",
+        spec.name()
+    ))
+}
+
 /// A model's output schema and analyzed plan, or why it could not be planned.
 type Planned = std::result::Result<(SchemaRef, LogicalPlan), DataFusionError>;
 
@@ -297,7 +320,9 @@ pub async fn compile(project: Project) -> Result<Compiled> {
         };
         for (spec, line) in &meta.tests {
             let known = |t: &str| lookup_schema(&ctx, t);
-            if let Err(message) = crate::datatest::check(spec, &compiled_model.schema, &known) {
+            let checked = crate::datatest::check(spec, &compiled_model.schema, &known)
+                .and_then(|()| relationship_is_upstream(spec, name, &dag));
+            if let Err(message) = checked {
                 diags.push(
                     Diagnostic::new(&meta.file, "test", message)
                         .at(Some(*line), None)

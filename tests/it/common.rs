@@ -131,3 +131,100 @@ description = "Customer number"
         ),
     ])
 }
+
+/// The repository root: the reference project over `data-samples/`.
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch directory whose `lakehouse()` holds the sample mart (the repository's
+/// project over `data-samples/`) built for `dates`, in order, each its own run.
+///
+/// The mart has over 200 models and sources, so it is built once per state of the
+/// binary, models, SQL and sample files (a key over their sizes and times) into
+/// `CARGO_TARGET_TMPDIR`, and each caller gets its own copy to change at will.
+/// Concurrent test processes wait for the one that builds it.
+pub fn sample_mart(dates: &[&str]) -> TempProject {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sample-mart");
+    let built = cache.join(format!("{:016x}-{}", sample_key(), dates.join("_")));
+    let done = built.join("done");
+    let lock = built.with_extension("lock");
+    std::fs::create_dir_all(&cache).unwrap();
+    let started = std::time::Instant::now();
+    while !done.exists() {
+        if std::fs::create_dir(&lock).is_ok() {
+            let _ = std::fs::remove_dir_all(&built);
+            for date in dates {
+                let r = lakemart(repo_root(), &built.join("lakehouse"), &["run", "--date", date]);
+                if r.code != 0 {
+                    let _ = std::fs::remove_dir(&lock);
+                    panic!("the sample mart does not build for {date}:\n{}\n{}", r.stdout, r.stderr);
+                }
+            }
+            std::fs::write(&done, "").unwrap();
+            let _ = std::fs::remove_dir(&lock);
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1800),
+            "waited 30 minutes for another test to build the sample mart ({} exists)",
+            lock.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let copy = TempProject::new(&[]);
+    copy_dir(&built.join("lakehouse"), &copy.lakehouse());
+    copy
+}
+
+/// What the sample mart depends on: the binary and every project and sample file.
+fn sample_key() -> u64 {
+    let mut files = vec![
+        PathBuf::from(env!("CARGO_BIN_EXE_lakemart")),
+        repo_root().join("lakemart.toml"),
+    ];
+    for dir in ["models", "sql", "data-samples"] {
+        collect_files(&repo_root().join(dir), &mut files);
+    }
+    files.sort();
+    // FNV-1a over path, size and modification time.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in files {
+        let meta = std::fs::metadata(&f).ok();
+        let mtime = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let len = meta.map(|m| m.len()).unwrap_or(0);
+        for b in format!("{}|{len}|{mtime}\n", f.display()).bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}

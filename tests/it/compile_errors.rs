@@ -187,3 +187,41 @@ fn dag_renders_levels_dot_and_mermaid() {
         mermaid.stdout
     );
 }
+
+/// A relationships test runs right after its model, so its target must be built
+/// before it: a target the model does not read (directly or not) is refused,
+/// because the test would check the target's previous business date — or fail
+/// on a fresh lakehouse.
+#[test]
+fn a_relationship_to_a_table_the_model_does_not_read_is_refused() {
+    let p = tiny_project();
+    p.write(
+        "models/foundation/customer.toml",
+        "[[models]]\nname = \"customer\"\ndescription = \"Golden customer\"\n\n\
+         [[models.tests]]\ntype = \"relationships\"\ncolumn = \"customer_id\"\n\
+         to = \"application.customer_360\"\nfield = \"customer_id\"\n",
+    );
+    p.write(
+        "models/application/customer.toml",
+        "[[models]]\nname = \"customer_360\"\ndescription = \"360\"\n\n\
+         [[models.tests]]\ntype = \"relationships\"\ncolumn = \"customer_id\"\n\
+         to = \"foundation.customer\"\nfield = \"customer_id\"\n",
+    );
+    let r = p.run(&["compile"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "models/foundation/customer.toml:5: error[test] in foundation.customer: test \
+             'relationships(customer_id, application.customer_360.customer_id)': foundation.customer does not \
+             read application.customer_360, directly or through what it reads, so the test could run before \
+             application.customer_360 is built for the business date"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("1 error found"),
+        "the 360's test on what it reads is fine:\n{}",
+        r.stderr
+    );
+}

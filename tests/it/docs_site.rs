@@ -168,10 +168,8 @@ fn assert_links_resolve(page: &Path, dom: &str) {
 fn docs_site_renders_in_chromium_with_columns_tests_runs_and_search() {
     let chrome = Chromium::find();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let scratch = TempProject::new(&[]);
+    let scratch = crate::common::sample_mart(&["2024-06-29", "2024-06-30"]);
     let lh = scratch.lakehouse();
-    let built = lakemart(root, &lh, &["run", "--from", "2024-06-29", "--to", "2024-06-30"]);
-    assert_eq!(built.code, 0, "{}\n{}", built.stdout, built.stderr);
 
     let site = scratch.path().join("site");
     let r = lakemart(root, &lh, &["docs", "--out", site.to_str().unwrap()]);
@@ -250,7 +248,7 @@ fn docs_site_renders_in_chromium_with_columns_tests_runs_and_search() {
     let dom = &home.stdout;
     assert!(dom.contains("id=\"search-index\"") && dom.contains("id=\"q\""));
     assert!(
-        dom.contains("90 models and source tables"),
+        dom.contains("219 models and source tables"),
         "the search script did not run"
     );
     assert!(dom.contains("Succeeded") && dom.contains("Critical path"));
@@ -264,7 +262,7 @@ fn docs_site_renders_in_chromium_with_columns_tests_runs_and_search() {
     assert!(!entry_tag(dom, "foundation.agreement").contains("hidden"));
     assert!(entry_tag(dom, "foundation.fx_rate").contains("hidden"));
     assert!(entry_tag(dom, "src.ref_branch").contains("hidden"));
-    assert!(dom.contains(" of 90 match"), "no match count");
+    assert!(dom.contains(" of 219 match"), "no match count");
     // … and a column name, shown under the entries that have it.
     let by_column = chrome.dom(&format!("{}#q=aum_cny", file_url(&index)));
     let dom = &by_column.stdout;

@@ -29,11 +29,7 @@ struct Mart {
 
 impl Mart {
     fn build(dates: &[&str]) -> Mart {
-        let scratch = TempProject::new(&[]);
-        for date in dates {
-            let r = lakemart(root(), &scratch.lakehouse(), &["run", "--date", date]);
-            assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-        }
+        let scratch = crate::common::sample_mart(dates);
         let users = scratch.path().join("users.toml");
         std::fs::write(
             &users,
@@ -346,11 +342,11 @@ fn no_users_file_no_server_and_anonymous_access_only_when_allowed() {
     let server = Server::start(&mart.lakehouse(), &["--users", open.to_str().unwrap()]);
     let r = server.psql(
         ("guest", ""),
-        "SELECT cert_no FROM application.customer_360 WHERE customer_id = 'C000042'",
+        "SELECT cert_no FROM application.customer_360 WHERE customer_id = 'C000000042'",
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
-        r.stdout, "cert_no\n310115********1444\n",
+        r.stdout, "cert_no\n320505********6568\n",
         "anonymous users never see pii"
     );
 }
@@ -440,7 +436,7 @@ fn non_pii_users_see_masked_values_however_they_reach_them() {
     let mart = Mart::build(&["2024-06-30"]);
     let server = mart.serve();
     let clear = csv_rows(&mart.query_csv(
-        "SELECT customer_name, cert_no, mobile, birth_date FROM application.customer_360 WHERE customer_id = 'C000042'",
+        "SELECT customer_name, cert_no, mobile, birth_date FROM application.customer_360 WHERE customer_id = 'C000000042'",
     ))
     .remove(0);
     let (name, cert, mobile, birth) = (&clear[0], &clear[1], &clear[2], &clear[3]);
@@ -452,7 +448,7 @@ fn non_pii_users_see_masked_values_however_they_reach_them() {
     // SELECT *: every pii column of customer_360 masked, the rest as it is.
     let star = server.psql(
         ANALYST,
-        "SELECT * FROM application.customer_360 WHERE customer_id = 'C000042'",
+        "SELECT * FROM application.customer_360 WHERE customer_id = 'C000000042'",
     );
     assert_eq!(star.code, 0, "{}", star.stderr);
     let header: Vec<&str> = star.stdout.lines().next().unwrap().split(',').collect();
@@ -462,7 +458,7 @@ fn non_pii_users_see_masked_values_however_they_reach_them() {
     assert_eq!(col("cert_no"), cert_m);
     assert_eq!(col("mobile"), mobile_m);
     assert_eq!(col("birth_date"), birth_m);
-    assert_eq!(col("value_segment"), "AFFLUENT");
+    assert_eq!(col("value_segment"), "WEALTH");
     assert!(!star.stdout.contains(cert.as_str()) && !star.stdout.contains(mobile.as_str()));
 
     // Expressions over a pii column see only the mask.
@@ -470,7 +466,7 @@ fn non_pii_users_see_masked_values_however_they_reach_them() {
         ANALYST,
         "SELECT upper(customer_name) AS u, substr(cert_no, 1, 18) AS s, cert_no || '' AS c, \
                 concat('ID ', cert_no) AS d, length(cert_no) AS n \
-         FROM application.customer_360 WHERE customer_id = 'C000042'",
+         FROM application.customer_360 WHERE customer_id = 'C000000042'",
     );
     assert_eq!(
         r.stdout,
@@ -490,7 +486,7 @@ fn non_pii_users_see_masked_values_however_they_reach_them() {
                   FROM application.customer_360 c \
                   JOIN src.core_customer k ON k.cust_id = c.customer_id \
                   JOIN foundation.agreement a ON a.customer_id = c.customer_id \
-                  WHERE c.customer_id = 'C000042' ORDER BY a.agreement_id";
+                  WHERE c.customer_id = 'C000000042' ORDER BY a.agreement_id";
     let masked = server.psql(ANALYST, joined);
     assert_eq!(masked.code, 0, "{}", masked.stderr);
     let clear_join = mart.query_csv(joined);
@@ -513,12 +509,12 @@ fn non_pii_users_see_masked_values_however_they_reach_them() {
     let r = server.psql(
         OFFICER,
         "SELECT upper(customer_name) AS u, substr(cert_no, 1, 18) AS s FROM application.customer_360 \
-         WHERE customer_id = 'C000042'",
+         WHERE customer_id = 'C000000042'",
     );
     assert_eq!(r.stdout, format!("u,s\n{name},{cert}\n"));
 
     // psycopg: SELECT * masked for the analyst, clear for the officer.
-    let star = "SELECT * FROM foundation.customer WHERE customer_id = 'C000042'";
+    let star = "SELECT * FROM foundation.customer WHERE customer_id = 'C000000042'";
     let mut py = server.psycopg(ANALYST);
     let v = py.run(star);
     let cols: Vec<&str> = v["columns"]
@@ -546,9 +542,9 @@ fn a_run_between_two_queries_is_visible_without_restart() {
     let mut py = server.psycopg(ANALYST);
     // Six times: psycopg prepares the statement on the server from the fifth on.
     for _ in 0..6 {
-        assert_eq!(py.rows(count), vec![vec!["198".to_string()]]);
+        assert_eq!(py.rows(count), vec![vec!["199".to_string()]]);
     }
-    assert_eq!(server.psql(ANALYST, count).stdout, "n\n198\n");
+    assert_eq!(server.psql(ANALYST, count).stdout, "n\n199\n");
 
     let r = lakemart(root(), &mart.lakehouse(), &["run", "--date", "2024-06-30"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
@@ -562,11 +558,11 @@ fn a_run_between_two_queries_is_visible_without_restart() {
         py.rows("SHOW lakemart.as_of_date"),
         vec![vec!["2024-06-29".to_string()]]
     );
-    assert_eq!(py.rows(count), vec![vec!["198".to_string()]]);
+    assert_eq!(py.rows(count), vec![vec!["199".to_string()]]);
     assert_eq!(py.run("RESET lakemart.as_of_date")["status"], "RESET");
     assert_eq!(py.rows(count), vec![vec!["200".to_string()]]);
     let r = server.psql(ANALYST, &format!("SET lakemart.as_of_date = '2024-06-29'; {count}"));
-    assert_eq!(r.stdout, "n\n198\n", "{}", r.stderr);
+    assert_eq!(r.stdout, "n\n199\n", "{}", r.stderr);
     // Before the first run the table did not exist, and the error says so.
     let r = server.psql(ANALYST, &format!("SET lakemart.as_of_date = '2024-06-01'; {count}"));
     assert_eq!(r.code, 1);
