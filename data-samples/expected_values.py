@@ -818,9 +818,11 @@ NAMED = {
     # matched on the resident ID only; agency insurance, pension and e-CNY
     # count into AUM; a new customer (opened 2024-04-29).
     "C000000138": "golden record over 6 systems, 3 matched by certificate number",
-    # core postings on several channels, card purchases, ATM withdrawals and
-    # transfers, over both business dates.
-    "C000000057": "transactions across channels and source systems",
+    # core postings on several channels, card purchases, an ATM deposit and
+    # transfers over both business dates; its CRM row is rejected by ingest
+    # (resident ID 440106197210122790 fails the check character), so the
+    # golden record has no CRM attributes (is_in_crm false, no VIP level, no RM).
+    "C000000057": "transactions across channels; CRM row rejected by ingest",
     # two loans and a card exceed the deposits: borrower, net debtor.
     "C000000189": "loan and card holder, net debtor",
     # AUM >= 6M at 42: high net worth; two loans, two cards, card spend MID.
