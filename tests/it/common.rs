@@ -138,7 +138,8 @@ pub fn repo_root() -> &'static Path {
 }
 
 /// A scratch directory whose `lakehouse()` holds the sample mart (the repository's
-/// project over `data-samples/`) built for `dates`, in order, each its own run.
+/// project over `data-samples/`) built for `dates`, in order, each its own run;
+/// the standard output of each run is beside it as `run-<date>.out`.
 ///
 /// The mart has over 200 models and sources, so it is built once per state of the
 /// binary, models, SQL and sample files (a key over their sizes and times) into
@@ -160,6 +161,7 @@ pub fn sample_mart(dates: &[&str]) -> TempProject {
                     let _ = std::fs::remove_dir(&lock);
                     panic!("the sample mart does not build for {date}:\n{}\n{}", r.stdout, r.stderr);
                 }
+                std::fs::write(built.join(format!("run-{date}.out")), &r.stdout).unwrap();
             }
             std::fs::write(&done, "").unwrap();
             let _ = std::fs::remove_dir(&lock);
@@ -174,6 +176,10 @@ pub fn sample_mart(dates: &[&str]) -> TempProject {
     }
     let copy = TempProject::new(&[]);
     copy_dir(&built.join("lakehouse"), &copy.lakehouse());
+    for date in dates {
+        let out = format!("run-{date}.out");
+        std::fs::copy(built.join(&out), copy.path().join(&out)).unwrap();
+    }
     copy
 }
 
