@@ -11,7 +11,8 @@ q AS (
            COUNT(*) AS q180,
            MAX(CASE WHEN rn = 1 THEN reason END) AS last_reason
     FROM ql GROUP BY cert_no
-)
+),
+matched AS (
 SELECT
     g.customer_id AS customer_id,
     b.report_no AS report_no,
@@ -33,3 +34,15 @@ FROM src.bureau_credit_report b
 JOIN foundation.customer g ON g.cert_no = b.cert_no
 LEFT JOIN q ON q.cert_no = b.cert_no
 WHERE b.biz_date = $biz_date
+),
+ranked AS (
+    -- The latest report per customer: a certificate may carry several reports.
+    SELECT m.*, ROW_NUMBER() OVER (PARTITION BY m.customer_id ORDER BY m.report_date DESC, m.report_no DESC) AS report_rank
+    FROM matched m
+)
+SELECT
+    customer_id, report_no, cert_no, person_name, is_name_match, report_date, report_age_days,
+    bureau_loan_cnt, bureau_card_cnt, bureau_total_debt_cny, overdue_months_24, has_bureau_overdue_24m,
+    query_count_6m, bank_query_cnt_30d, bank_query_cnt_180d, last_bank_query_reason
+FROM ranked
+WHERE report_rank = 1
