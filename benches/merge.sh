@@ -4,6 +4,7 @@
 #
 #   CARGO_TARGET_DIR=... cargo build --release --bin lakemart
 #   bash benches/merge.sh [--runs 1] [--memory-limit 1GiB] [--work /tmp/lakemart-merge-bench]
+#                         [--reuse-targets: keep the day-1 targets of a previous run]
 #
 # Data: `lakemart gen --scale 10 --date 2024-06-30 --days 2` (two 40M-row daily
 # core/account.csv snapshots; generated once into WORK/landing and reused). Both are
@@ -18,7 +19,10 @@
 #      real extract that falls in the newest tenth of the accounts.
 # Every target is built once (untimed) and each timed command works on a hard-linked
 # copy of it (Delta never changes a file in place). Wall time and peak RSS come from
-# /usr/bin/time; lakemart runs with --memory-limit. Prints markdown on stdout.
+# /usr/bin/time; lakemart runs with --memory-limit. A `lakemart run` stages the
+# model's source extract before the model: the model's own time (from the run's JSON
+# events) is reported beside the process's. `--threads 1` runs the source and then the
+# model with every core each (a run splits the cores among its nodes). Prints markdown.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,11 +30,13 @@ ROOT="$(dirname "$HERE")"
 RUNS=1
 LIMIT=1GiB
 WORK=/tmp/lakemart-merge-bench
+REUSE=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS="$2"; shift 2 ;;
         --memory-limit) LIMIT="$2"; shift 2 ;;
         --work) WORK="$2"; shift 2 ;;
+        --reuse-targets) REUSE=1; shift ;;
         -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "merge.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
     esac
@@ -64,26 +70,37 @@ ln -s "$WORK/landing/$D1/core/account.csv" "$L/$D1/core/account.csv"
 ln -s "$WORK/landing/$D2/core/account.csv" "$L/$D2/core/account.csv"
 ln -s "$WORK/landing/$D1/core/account.csv" "$L/$D1/core/account_delta.csv"
 
-lm() { "$LAKEMART" --project "$P" --memory-limit "$LIMIT" "$@"; }
+LM=("$LAKEMART" --project "$P" --memory-limit "$LIMIT")
 # timed NAME CMD…: runs CMD under /usr/bin/time, appends "NAME seconds kib" to WORK/times.
 timed() {
     local name="$1"; shift
     /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" > "$WORK/out-$name.txt" 2> "$WORK/err-$name.txt" \
-        || { log "error: $name failed:"; tail -20 "$WORK/err-$name.txt" "$WORK/out-$name.txt" >&2; exit 1; }
+        || { log "error: $name failed:"; tail -n 20 "$WORK/err-$name.txt" "$WORK/out-$name.txt" >&2; exit 1; }
     read -r s kb < "$WORK/t"
     echo "$name $s $kb" >> "$WORK/times"
+    # A `run` also stages the model's source extract first; keep the model's own time apart.
+    python3 - "$name" "$WORK/out-$name.txt" >> "$WORK/model-times" <<'PY'
+import json, sys
+for line in open(sys.argv[2]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("event") == "model_finished" and not e["model"].startswith("src."):
+        print(sys.argv[1], e["duration_ms"] / 1000, e["rows"])
+PY
     log "$name: ${s}s, peak RSS $((kb / 1024)) MiB"
 }
 fresh() { rm -rf "$WORK/run" && cp -al "$1" "$WORK/run"; }
-: > "$WORK/times"
+: > "$WORK/times"; : > "$WORK/model-times"
 
 # Staged snapshots and derived extracts are reused by later runs of the script.
 STAGE="$WORK/lh-stage"
 if [ ! -f "$STAGE/.done" ]; then
     log "staging both snapshots (src.core_account)"
     rm -rf "$STAGE"
-    timed ingest-d1 lm --lakehouse "$STAGE" ingest --date $D1 --source core_account
-    timed ingest-d2 lm --lakehouse "$STAGE" ingest --date $D2 --source core_account
+    timed ingest-d1 "${LM[@]}" --lakehouse "$STAGE" ingest --date $D1 --source core_account
+    timed ingest-d2 "${LM[@]}" --lakehouse "$STAGE" ingest --date $D2 --source core_account
     log "deriving the change extracts"
     "$PY" "$HERE/merge/peers.py" derive "$STAGE/src/core_account" $D1 $D2 \
         "$WORK/extract-clustered.csv" "$WORK/extract-uniform.csv" "$WORK/extract-recent.csv" > "$WORK/derive.json"
@@ -91,20 +108,23 @@ if [ ! -f "$STAGE/.done" ]; then
 fi
 cat "$WORK/derive.json" >&2
 BASE="$WORK/lh-base"
+if [ "$REUSE" = 0 ] || [ ! -f "$BASE/.built" ]; then
 rm -rf "$BASE" && cp -al "$STAGE" "$BASE"
 
 log "building the 40M-row targets (day 1, untimed)"
-timed ingest-delta-d1 lm --lakehouse "$BASE" ingest --date $D1 --source core_account_delta
-timed build-merge-target lm --lakehouse "$BASE" run --date $D1 --select foundation.account_merge
-timed build-diff-target lm --lakehouse "$BASE" run --date $D1 --select foundation.account_current
-timed build-overwrite-target lm --lakehouse "$BASE" run --date $D1 --select foundation.account_overwrite
+timed ingest-delta-d1 "${LM[@]}" --lakehouse "$BASE" ingest --date $D1 --source core_account_delta
+timed build-merge-target "${LM[@]}" --lakehouse "$BASE" run --date $D1 --threads 1 --select foundation.account_merge
+timed build-diff-target "${LM[@]}" --lakehouse "$BASE" run --date $D1 --threads 1 --select foundation.account_current
+timed build-overwrite-target "${LM[@]}" --lakehouse "$BASE" run --date $D1 --threads 1 --select foundation.account_overwrite
 
 for variant in clustered uniform recent; do
     rm -f "$L/$D2/core/account_delta.csv"
     ln -s "$WORK/extract-$variant.csv" "$L/$D2/core/account_delta.csv"
     rm -rf "$WORK/lh-$variant" && cp -al "$BASE" "$WORK/lh-$variant"
-    lm --lakehouse "$WORK/lh-$variant" ingest --date $D2 --source core_account_delta > /dev/null
+    "${LM[@]}" --lakehouse "$WORK/lh-$variant" ingest --date $D2 --source core_account_delta > /dev/null
 done
+touch "$BASE/.built"
+fi
 TARGET_TABLE=foundation/account_merge
 FILES=$(find "$BASE/$TARGET_TABLE" -name '*.parquet' | wc -l)
 BYTES=$(du -sb "$BASE/$TARGET_TABLE" | cut -f1)
@@ -112,7 +132,9 @@ BYTES=$(du -sb "$BASE/$TARGET_TABLE" | cut -f1)
 for i in $(seq "$RUNS"); do
     for variant in clustered uniform recent; do
         fresh "$WORK/lh-$variant"
-        timed "lakemart-merge-$variant" lm --lakehouse "$WORK/run" run --date $D2 \
+        # `run` stages the model's own source again: point it at this variant's extract.
+        ln -sfn "$WORK/extract-$variant.csv" "$L/$D2/core/account_delta.csv"
+        timed "lakemart-merge-$variant" "${LM[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
             --select foundation.account_merge --format json
         find "$WORK/run/$TARGET_TABLE/_delta_log" -name '*.json' | sort | tail -1 > "$WORK/commit-$variant"
         python3 - "$(cat "$WORK/commit-$variant")" >> "$WORK/merge-commits.txt" <<'PY'
@@ -131,17 +153,21 @@ PY
     timed duckdb-rewrite "$PY" "$HERE/merge/peers.py" rewrite "$WORK/run/$TARGET_TABLE" \
         "$WORK/run/src/core_account_delta" $D2 "$WORK/rewrite.parquet"
     fresh "$BASE"
-    timed lakemart-snapshot-diff lm --lakehouse "$WORK/run" run --date $D2 \
+    timed lakemart-snapshot-diff "${LM[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
         --select foundation.account_current --format json
     fresh "$BASE"
-    timed lakemart-overwrite lm --lakehouse "$WORK/run" run --date $D2 \
+    timed lakemart-overwrite "${LM[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
         --select foundation.account_overwrite --format json
 done
 rm -rf "$WORK/run"
 
-python3 - "$WORK/times" "$WORK/derive.json" "$LIMIT" "$FILES" "$BYTES" "$(nproc)" <<'PY'
+python3 - "$WORK/times" "$WORK/derive.json" "$LIMIT" "$FILES" "$BYTES" "$(nproc)" "$WORK/model-times" <<'PY'
 import json, statistics, sys
-times, derive, limit, files, nbytes, cores = sys.argv[1:]
+times, derive, limit, files, nbytes, cores, model_times = sys.argv[1:]
+mt = {}
+for line in open(model_times):
+    name, s, rows = line.split()
+    mt.setdefault(name, []).append(float(s))
 t = {}
 for line in open(times):
     name, s, kb = line.split()
@@ -155,8 +181,8 @@ print(f"data: day 1 {d['rows_day1']:,} accounts, day 2 {d['rows_day2']:,}; the d
 tenths = d["updates_by_tenth"]
 print("changed accounts per tenth of the key range, oldest first: " + ", ".join(f"{n:,}" for n in tenths))
 print(f"merge target: {int(files)} files, {int(nbytes)/2**30:.2f} GiB; lakemart --memory-limit {limit}; {cores} cores\n")
-print("| case | command | wall s (median) | peak RSS MiB |")
-print("|---|---|---:|---:|")
+print("| case | command | wall s (median) | of which the model | peak RSS MiB |")
+print("|---|---|---:|---:|---:|")
 rows = [
     ("1 clustered extract", "lakemart merge", "lakemart-merge-clustered"),
     ("1 clustered extract", "Python deltalake merge", "python-merge-clustered"),
@@ -170,12 +196,15 @@ rows = [
 ]
 for case, what, n in rows:
     if n in t:
-        print(f"| {case} | {what} | {med(n):.1f} | {rss(n):.0f} |")
+        model = f"{statistics.median(mt[n]):.1f}" if n in mt else ""
+        print(f"| {case} | {what} | {med(n):.1f} | {model} | {rss(n):.0f} |")
 print()
 m = med("lakemart-merge-clustered")
 print(f"(1) Python merge / lakemart merge: {med('python-merge-clustered')/m:.2f} (goal >= 2); "
       f"DuckDB rewrite / lakemart merge: {med('duckdb-rewrite')/m:.2f} (goal >= 1)")
-print(f"(2) snapshot_diff / overwrite: {med('lakemart-snapshot-diff')/med('lakemart-overwrite'):.2f} (goal <= 1.5)")
+print(f"(2) snapshot_diff / overwrite: {med('lakemart-snapshot-diff')/med('lakemart-overwrite'):.2f} wall, "
+      f"{statistics.median(mt['lakemart-snapshot-diff'])/statistics.median(mt['lakemart-overwrite']):.2f} "
+      "models alone (goal <= 1.5)")
 print(f"(3) DuckDB full rewrite / lakemart clustered merge: {med('duckdb-rewrite')/m:.2f} (goal >= 5); "
       f"uniform / clustered: {med('lakemart-merge-uniform')/m:.2f}; "
       f"DuckDB full rewrite / lakemart newest-tenth merge: {med('duckdb-rewrite')/med('lakemart-merge-recent'):.2f}")
