@@ -3,7 +3,8 @@
 # measured in the same run. Release build:
 #
 #   CARGO_TARGET_DIR=... cargo build --release --bin lakemart
-#   bash benches/merge.sh [--runs 1] [--memory-limit 1GiB] [--work /tmp/lakemart-merge-bench]
+#   bash benches/merge.sh [--runs 1] [--memory-limit 1GiB] [--diff-memory-limit 1536MiB]
+#                         [--work /tmp/lakemart-merge-bench]
 #                         [--reuse-targets: keep the day-1 targets of a previous run]
 #
 # Data: `lakemart gen --scale 10 --date 2024-06-30 --days 2` (two 40M-row daily
@@ -29,12 +30,15 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 RUNS=1
 LIMIT=1GiB
+# snapshot_diff's sort-merge join of two 40M-row tables needs more than 1 GiB.
+DIFF_LIMIT=1536MiB
 WORK=/tmp/lakemart-merge-bench
 REUSE=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS="$2"; shift 2 ;;
         --memory-limit) LIMIT="$2"; shift 2 ;;
+        --diff-memory-limit) DIFF_LIMIT="$2"; shift 2 ;;
         --work) WORK="$2"; shift 2 ;;
         --reuse-targets) REUSE=1; shift ;;
         -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -71,6 +75,7 @@ ln -s "$WORK/landing/$D2/core/account.csv" "$L/$D2/core/account.csv"
 ln -s "$WORK/landing/$D1/core/account.csv" "$L/$D1/core/account_delta.csv"
 
 LM=("$LAKEMART" --project "$P" --memory-limit "$LIMIT")
+LM_DIFF=("$LAKEMART" --project "$P" --memory-limit "$DIFF_LIMIT")
 # timed NAME CMD…: runs CMD under /usr/bin/time, appends "NAME seconds kib" to WORK/times.
 timed() {
     local name="$1"; shift
@@ -153,10 +158,10 @@ PY
     timed duckdb-rewrite "$PY" "$HERE/merge/peers.py" rewrite "$WORK/run/$TARGET_TABLE" \
         "$WORK/run/src/core_account_delta" $D2 "$WORK/rewrite.parquet"
     fresh "$BASE"
-    timed lakemart-snapshot-diff "${LM[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
+    timed lakemart-snapshot-diff "${LM_DIFF[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
         --select foundation.account_current --format json
     fresh "$BASE"
-    timed lakemart-overwrite "${LM[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
+    timed lakemart-overwrite "${LM_DIFF[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
         --select foundation.account_overwrite --format json
 done
 rm -rf "$WORK/run"
@@ -180,7 +185,8 @@ print(f"data: day 1 {d['rows_day1']:,} accounts, day 2 {d['rows_day2']:,}; the d
       f"({100*d['insert_rate']:.2f} %), {d['deletes']:,} gone")
 tenths = d["updates_by_tenth"]
 print("changed accounts per tenth of the key range, oldest first: " + ", ".join(f"{n:,}" for n in tenths))
-print(f"merge target: {int(files)} files, {int(nbytes)/2**30:.2f} GiB; lakemart --memory-limit {limit}; {cores} cores\n")
+print(f"merge target: {int(files)} files, {int(nbytes)/2**30:.2f} GiB; lakemart --memory-limit {limit} "
+      f"(snapshot_diff and its overwrite peer: --diff-memory-limit); {cores} cores\n")
 print("| case | command | wall s (median) | of which the model | peak RSS MiB |")
 print("|---|---|---:|---:|---:|")
 rows = [
