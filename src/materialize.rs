@@ -331,8 +331,22 @@ impl Incremental<'_> {
         if m == Materialization::SnapshotDiff {
             // Every row is an insert in the change set.
             let changes = df.clone().with_column("change_type", lit("I"))?;
-            self.write_changes(changes).await?;
+            self.write_changes(changes, &self.state).await?;
         }
+        // Keyed tables are written in key order, in files of a chosen size, so that a
+        // later merge of changes clustered in a key range touches few files.
+        let keyed = matches!(m, Materialization::Merge | Materialization::SnapshotDiff);
+        let df = if keyed {
+            df.sort(
+                self.meta
+                    .unique_key
+                    .iter()
+                    .map(|k| ident(k).sort(true, false))
+                    .collect(),
+            )?
+        } else {
+            df
+        };
         let target = self.lakehouse.writable(self.layer, self.table).await?;
         let mut write = target
             .write(vec![])
@@ -343,6 +357,9 @@ impl Incremental<'_> {
             .with_commit_properties(props);
         if m == Materialization::Partition {
             write = write.with_partition_columns(self.meta.partition_by.clone());
+        }
+        if keyed {
+            write = write.with_target_file_size(std::num::NonZeroU64::new(KEYED_FILE_SIZE));
         }
         let written = write.await?;
         crate::store::outcome(&written).await
@@ -375,7 +392,27 @@ impl Incremental<'_> {
             return unchanged(&table, "the run produced no rows");
         };
         let names = self.output_names_of_plan();
-        let updates: Vec<String> = self.meta.update_columns.clone().unwrap_or_else(|| self.non_key(&names));
+        let non_key = self.non_key(&names);
+        let updates: Vec<String> = self.meta.update_columns.clone().unwrap_or_else(|| non_key.clone());
+        let whole_rows = updates.len() == non_key.len() && non_key.iter().all(|c| updates.contains(c));
+        if whole_rows && !merge_schema && !range.has_null_keys() {
+            // An incoming row replaces the whole table row: rewrite the touched files.
+            let keep_incoming = match &self.meta.delete_when {
+                Some(pred) => Some(
+                    df.parse_sql_expr(pred)
+                        .map_err(|e| model_err(self.tag, df_message(&e)))?
+                        .is_not_true(),
+                ),
+                None => None,
+            };
+            let rows = range.rows;
+            let table = self.upsert_by_rewrite(table, df, &names, range, keep_incoming).await?;
+            return Ok(WriteOutcome {
+                version: table.version().unwrap_or(0),
+                rows,
+                note: None,
+            });
+        }
         let delete = match &self.meta.delete_when {
             Some(pred) => Some(qualify(
                 df.parse_sql_expr(pred)
@@ -384,7 +421,7 @@ impl Incremental<'_> {
             )?),
             None => None,
         };
-        let predicate = join_on(keys).and(range_predicate(&keys[0], range));
+        let predicate = join_on(keys).and(range_predicate(&keys[0], range.bounds()));
         let mut builder = table
             .merge(df, predicate)
             .with_source_alias("s")
@@ -628,7 +665,8 @@ impl Incremental<'_> {
         );
         exprs.push(change.alias("change_type"));
         let changes = joined.select(exprs)?.filter(ident("change_type").is_not_null())?;
-        self.write_changes(changes).await?;
+        // Both sides are whole tables: a sort-merge join stays within the memory limit.
+        self.write_changes(changes, &spilling_joins(&self.state)).await?;
 
         // Apply the change set, read back from its own table.
         let changes_table = self
@@ -646,8 +684,19 @@ impl Incremental<'_> {
         };
         let mut all = names.clone();
         all.push("row_hash".into());
+        if !merge_schema && !range.has_null_keys() {
+            // Deleted keys drop out with the replaced rows; the others come back changed.
+            let rows = range.rows;
+            let keep = ident("change_type").not_eq(lit("D"));
+            let table = self.upsert_by_rewrite(table, delta, &all, range, Some(keep)).await?;
+            return Ok(WriteOutcome {
+                version: table.version().unwrap_or(0),
+                rows,
+                note: None,
+            });
+        }
         let (table, metrics) = table
-            .merge(delta, join_on(&keys).and(range_predicate(k0, range)))
+            .merge(delta, join_on(&keys).and(range_predicate(k0, range.bounds())))
             .with_source_alias("s")
             .with_target_alias("t")
             .with_merge_schema(merge_schema)
@@ -669,8 +718,74 @@ impl Incremental<'_> {
         })
     }
 
-    /// Replace this date's partition of `<model>_changes`.
-    async fn write_changes(&self, changes: DataFrame) -> Result<()> {
+    /// Upsert `incoming` (whole rows of `columns`, unique on the key) by rewriting the
+    /// table's rows in the incoming key range: the rows there that no incoming key
+    /// replaces, plus the incoming rows for which `keep` holds (the others delete their
+    /// key), replace that range in one Delta commit (replaceWhere). Delta skips files whose
+    /// key statistics lie outside the range, and keeps the other rows of the files it
+    /// rewrites; the incoming keys are the hash table, the table rows stream past it in
+    /// file order, so a table clustered by its key stays clustered.
+    async fn upsert_by_rewrite(
+        &self,
+        table: DeltaTable,
+        incoming: DataFrame,
+        columns: &[String],
+        range: KeyRange,
+        keep: Option<Expr>,
+    ) -> Result<DeltaTable> {
+        let keys = &self.meta.unique_key;
+        let in_range = range.predicate(&keys[0]);
+        let state = small_build_side(&self.state);
+        let ctx = SessionContext::new_with_state(state.clone());
+        let current = ctx
+            .read_table(table.table_provider().await?)?
+            .filter(in_range.clone())?;
+        let probe_keys: Vec<String> = keys.iter().map(|k| format!("__in_{k}")).collect();
+        let incoming_keys = incoming.clone().select(
+            keys.iter()
+                .zip(&probe_keys)
+                .map(|(k, a)| ident(k).alias(a))
+                .collect::<Vec<_>>(),
+        )?;
+        let left: Vec<&str> = probe_keys.iter().map(String::as_str).collect();
+        let right: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let kept = incoming_keys
+            .join(current, JoinType::RightAnti, &left, &right, None)?
+            .select(columns.iter().map(ident).collect::<Vec<_>>())?;
+        let types: Vec<DataType> = columns
+            .iter()
+            .map(|c| {
+                kept.schema()
+                    .field_with_unqualified_name(c)
+                    .map(|f| f.data_type().clone())
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        let incoming = match keep {
+            Some(k) => incoming.filter(k)?,
+            None => incoming,
+        };
+        let incoming = incoming.select(
+            columns
+                .iter()
+                .zip(types)
+                .map(|(c, t)| cast(ident(c), t).alias(c.as_str()))
+                .collect::<Vec<_>>(),
+        )?;
+        let all = kept.union(incoming)?;
+        let written = table
+            .write(vec![])
+            .with_input_plan(all.into_unoptimized_plan())
+            .with_session_state(Arc::new(state))
+            .with_save_mode(SaveMode::Overwrite)
+            .with_replace_where(in_range)
+            .with_target_file_size(std::num::NonZeroU64::new(KEYED_FILE_SIZE))
+            .with_commit_properties(self.props())
+            .await?;
+        Ok(written)
+    }
+
+    /// Replace this date's partition of `<model>_changes`, planned with `state`.
+    async fn write_changes(&self, changes: DataFrame, state: &SessionState) -> Result<()> {
         let today = days_since_epoch(self.tag.biz_date);
         let changes = changes.with_column("biz_date", date_lit(today))?;
         self.lakehouse
@@ -678,7 +793,7 @@ impl Incremental<'_> {
                 self.layer,
                 &format!("{}_changes", self.table),
                 changes.into_unoptimized_plan(),
-                self.state.clone(),
+                state.clone(),
                 self.tag,
             )
             .await?;
@@ -751,11 +866,46 @@ async fn check_unique(df: &DataFrame, keys: &[String], tag: &CommitTag) -> Resul
     ))
 }
 
-/// Smallest and largest value of `key` in `df`, or None when it has no rows.
-async fn key_range(df: &DataFrame, key: &str) -> Result<Option<(ScalarValue, ScalarValue)>> {
+/// What a run's rows hold of their first key column.
+struct KeyRange {
+    lo: ScalarValue,
+    hi: ScalarValue,
+    /// Incoming rows.
+    rows: u64,
+    /// Incoming rows whose key is not NULL.
+    keyed: u64,
+}
+
+impl KeyRange {
+    fn bounds(&self) -> (ScalarValue, ScalarValue) {
+        (self.lo.clone(), self.hi.clone())
+    }
+
+    fn has_null_keys(&self) -> bool {
+        self.keyed != self.rows
+    }
+
+    /// `key BETWEEN lo AND hi`, over the unqualified table column.
+    fn predicate(&self, key: &str) -> Expr {
+        ident(key)
+            .gt_eq(lit(self.lo.clone()))
+            .and(ident(key).lt_eq(lit(self.hi.clone())))
+    }
+}
+
+/// The range of `key` in `df` and its row counts, or None when no row has a key.
+async fn key_range(df: &DataFrame, key: &str) -> Result<Option<KeyRange>> {
     let b = df
         .clone()
-        .aggregate(vec![], vec![min(ident(key)).alias("lo"), max(ident(key)).alias("hi")])?
+        .aggregate(
+            vec![],
+            vec![
+                min(ident(key)).alias("lo"),
+                max(ident(key)).alias("hi"),
+                count(lit(1)).alias("n"),
+                count(ident(key)).alias("keyed"),
+            ],
+        )?
         .collect()
         .await?;
     let Some(b) = b.first().filter(|b| b.num_rows() > 0) else {
@@ -764,10 +914,46 @@ async fn key_range(df: &DataFrame, key: &str) -> Result<Option<(ScalarValue, Sca
     if b.column(0).is_null(0) {
         return Ok(None);
     }
-    Ok(Some((
-        ScalarValue::try_from_array(b.column(0).as_ref(), 0)?,
-        ScalarValue::try_from_array(b.column(1).as_ref(), 0)?,
-    )))
+    let n = |i: usize| -> Result<u64> {
+        Ok(match ScalarValue::try_from_array(b.column(i).as_ref(), 0)? {
+            ScalarValue::Int64(Some(v)) => v as u64,
+            _ => 0,
+        })
+    };
+    Ok(Some(KeyRange {
+        lo: ScalarValue::try_from_array(b.column(0).as_ref(), 0)?,
+        hi: ScalarValue::try_from_array(b.column(1).as_ref(), 0)?,
+        rows: n(2)?,
+        keyed: n(3)?,
+    }))
+}
+
+/// Target size of the files of keyed tables (merge, snapshot_diff): small enough that a
+/// day's changes clustered in a key range rewrite few of them, big enough to scan well.
+const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
+
+/// `state` planning a join whose left side is the small one (a day's changes) as the
+/// hash table and the table's rows as the probe side, whatever the statistics say: the
+/// probe side is never buffered, and its rows keep their order.
+fn small_build_side(state: &SessionState) -> SessionState {
+    let mut state = state.clone();
+    let o = &mut state.config_mut().options_mut().optimizer;
+    o.join_reordering = false;
+    o.hash_join_single_partition_threshold = usize::MAX;
+    o.hash_join_single_partition_threshold_rows = usize::MAX;
+    state
+}
+
+/// `state` joining two inputs too big for memory: sort-merge joins, whose sorts spill
+/// to disk within the memory limit (a hash join's build side cannot spill). DataFusion
+/// plans a sort-merge join only with at least two partitions.
+fn spilling_joins(state: &SessionState) -> SessionState {
+    let mut state = state.clone();
+    let o = state.config_mut().options_mut();
+    o.optimizer.prefer_hash_join = false;
+    o.optimizer.repartition_joins = true;
+    o.execution.target_partitions = o.execution.target_partitions.max(2);
+    state
 }
 
 fn join_on(keys: &[String]) -> Expr {

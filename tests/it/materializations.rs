@@ -354,6 +354,118 @@ fn merge_on_a_composite_key_matches_every_key_column() {
     assert_eq!(csv(&p, q), after_d2, "an empty extract changes nothing");
 }
 
+/// (path, key min, key max) of every file a commit removes or adds, from its actions.
+fn files_of(commit: &[serde_json::Value], action: &str, key: &str) -> Vec<(String, String, String)> {
+    commit
+        .iter()
+        .filter_map(|a| a.get(action))
+        .map(|f| {
+            let stats: serde_json::Value = f["stats"]
+                .as_str()
+                .map(|s| serde_json::from_str(s).unwrap())
+                .unwrap_or_default();
+            (
+                f["path"].as_str().unwrap().to_string(),
+                stats["minValues"][key].as_str().unwrap_or_default().to_string(),
+                stats["maxValues"][key].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn issue_5_a_whole_row_merge_rewrites_only_the_files_of_the_incoming_key_range() {
+    let p = project(
+        "account",
+        ACCOUNT,
+        &[
+            (D1, "A3,300.00,A,B02\nA1,100.00,A,B01\nA2,200.00,A,B01\n"),
+            // Only new accounts, above every key in the table.
+            (D2, "B2,20.00,A,B01\nB1,10.00,A,B01\n"),
+            // B1 updated, B2 closed (deleted), B3 new but closed (never inserted).
+            (D3, "B1,11.00,A,B02\nB2,0.00,C,B01\nB3,0.00,C,B01\n"),
+            // The range A2..B4 covers both files.
+            (D4, "A2,210.00,A,B01\nB4,40.00,A,B04\n"),
+        ],
+    );
+    let toml = "[[models]]\nname = \"account_state\"\nmaterialization = \"merge\"\n\
+                unique_key = [\"acct_no\"]\ndelete_when = \"status = 'C'\"\n";
+    models(&p, "account", toml, &[("account_state", MERGE_SQL)]);
+    let model = "foundation.account_state";
+    let q = "SELECT acct_no, balance, status, branch FROM foundation.account_state ORDER BY acct_no";
+
+    run_date(&p, D1);
+    // The first build is written in key order.
+    let first = commits(&p, model);
+    let added = files_of(first.last().unwrap(), "add", "acct_no");
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert_eq!((added[0].1.as_str(), added[0].2.as_str()), ("A1", "A3"));
+
+    run_date(&p, D2);
+    assert_eq!(
+        csv(&p, q),
+        rows(
+            MERGE_H,
+            &[
+                "A1,100.00,A,B01",
+                "A2,200.00,A,B01",
+                "A3,300.00,A,B02",
+                "B1,10.00,A,B01",
+                "B2,20.00,A,B01"
+            ]
+        )
+    );
+    let all = commits(&p, model);
+    let d2 = all.last().unwrap();
+    assert!(
+        files_of(d2, "remove", "acct_no").is_empty(),
+        "no file holds B1..B2: {d2:?}"
+    );
+    let b_file = files_of(d2, "add", "acct_no");
+    assert_eq!(b_file.len(), 1, "{b_file:?}");
+    assert_eq!((b_file[0].1.as_str(), b_file[0].2.as_str()), ("B1", "B2"));
+    assert_eq!(commit_info(d2)["lakemart.biz_date"], D2);
+
+    run_date(&p, D3);
+    assert_eq!(
+        csv(&p, q),
+        rows(
+            MERGE_H,
+            &[
+                "A1,100.00,A,B01",
+                "A2,200.00,A,B01",
+                "A3,300.00,A,B02",
+                "B1,11.00,A,B02"
+            ]
+        )
+    );
+    let all = commits(&p, model);
+    let removed = files_of(all.last().unwrap(), "remove", "acct_no");
+    assert_eq!(
+        removed.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        vec![&b_file[0].0],
+        "only the file holding B1..B2 is rewritten"
+    );
+
+    run_date(&p, D4);
+    assert_eq!(
+        csv(&p, q),
+        rows(
+            MERGE_H,
+            &[
+                "A1,100.00,A,B01",
+                "A2,210.00,A,B01",
+                "A3,300.00,A,B02",
+                "B1,11.00,A,B02",
+                "B4,40.00,A,B04"
+            ]
+        )
+    );
+    // Every past state stays readable.
+    let r = run_ok(&p, &["query", q, "--format", "csv", "--as-of-date", D2]);
+    assert!(r.stdout.contains("B2,20.00,A,B01"), "{}", r.stdout);
+}
+
 #[test]
 fn every_past_state_of_a_merge_table_stays_readable_as_of_its_business_date() {
     let p = merge_project();
