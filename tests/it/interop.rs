@@ -12,8 +12,6 @@ use deltalake::arrow::datatypes::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::common::lakemart;
-
 /// One value in the canonical form documented in `tests/interop/read_table.py`.
 fn render(array: &dyn Array, i: usize) -> String {
     if array.is_null(i) {
