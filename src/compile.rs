@@ -667,6 +667,10 @@ pub struct ManifestModel {
     pub materialization: Materialization,
     pub description: String,
     pub sql_path: String,
+    /// The SELECT lakemart plans, as SQL text: the model file's statement, or
+    /// the one lakemart generates or wraps (customer_360's tag and score
+    /// columns, `customer_tag`, `customer_score`). `$biz_date` stays a placeholder.
+    pub compiled_sql: String,
     pub depends_on: Vec<String>,
     pub columns: Vec<ManifestColumn>,
     /// Upstream columns read by WHERE, HAVING, JOIN and subquery conditions (`crate::lineage`).
@@ -719,6 +723,7 @@ impl Compiled {
                     materialization: model.meta.as_ref().map(|x| x.materialization).unwrap_or_default(),
                     description: model.meta.as_ref().map(|x| x.description.clone()).unwrap_or_default(),
                     sql_path: model.sql_path.display().to_string(),
+                    compiled_sql: m.statement.to_string(),
                     depends_on: m.depends_on.iter().cloned().collect(),
                     columns: m
                         .schema

@@ -268,6 +268,12 @@ fn compile_lists_the_generated_models_and_the_tag_columns() {
     let tag = model("application.customer_tag");
     assert_eq!(tag["materialization"], "partition");
     assert_eq!(tag["depends_on"], serde_json::json!(["application.customer_360"]));
+    // The generated SELECT is in the manifest, for reviewers and other engines.
+    let tag_sql = tag["compiled_sql"].as_str().unwrap();
+    assert!(
+        tag_sql.contains("'HNW' AS tag_code") && tag_sql.contains("FROM application.customer_360 WHERE tag_hnw = true"),
+        "{tag_sql}"
+    );
     let names: Vec<String> = columns("application.customer_tag").into_iter().map(|c| c.0).collect();
     assert_eq!(
         names,
