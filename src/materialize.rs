@@ -22,6 +22,7 @@ use deltalake::kernel::transaction::CommitProperties;
 use deltalake::operations::write::SchemaMode;
 use deltalake::protocol::SaveMode;
 
+use crate::engine;
 use crate::error::{Error, Result, df_message};
 use crate::project::{Layer, Materialization, ModelMeta, OnSchemaChange};
 use crate::store::{CommitTag, Lakehouse, WriteOutcome, commit_properties, days_since_epoch};
@@ -531,7 +532,7 @@ impl Incremental<'_> {
         // through a NULL merge key, while the same row with its real key closes the old one.
         let ctx = SessionContext::new_with_state(self.state.clone());
         let current = ctx
-            .read_table(table.table_provider().await?)?
+            .read_table(engine::provider(&ctx, &table).await?)?
             .filter(ident("is_current").is_true())?;
         let mut renamed: Vec<Expr> = keys.iter().map(|k| ident(k).alias(format!("__t_{k}"))).collect();
         renamed.push(ident("row_hash").alias("__t_row_hash"));
@@ -631,7 +632,8 @@ impl Incremental<'_> {
                 }
                 let mut renamed: Vec<Expr> = names.iter().map(|c| ident(c).alias(format!("__t_{c}"))).collect();
                 renamed.push(ident("row_hash").alias("__t_row_hash"));
-                ctx.read_table(before.table_provider().await?)?.select(renamed)?
+                ctx.read_table(engine::provider(&ctx, &before).await?)?
+                    .select(renamed)?
             }
             None => {
                 // The table was created on this very date: every row is an insert.
@@ -676,7 +678,7 @@ impl Incremental<'_> {
             .ok_or_else(|| Error::Internal("change set table vanished".into()))?;
         let today = days_since_epoch(self.tag.biz_date);
         let delta = ctx
-            .read_table(changes_table.table_provider().await?)?
+            .read_table(engine::provider(&ctx, &changes_table).await?)?
             .filter(ident("biz_date").eq(date_lit(today)))?
             .drop_columns(&["biz_date"])?;
         let Some(range) = key_range(&delta, k0).await? else {
@@ -738,7 +740,7 @@ impl Incremental<'_> {
         let state = small_build_side(&self.state);
         let ctx = SessionContext::new_with_state(state.clone());
         let current = ctx
-            .read_table(table.table_provider().await?)?
+            .read_table(engine::provider(&ctx, &table).await?)?
             .filter(in_range.clone())?;
         let probe_keys: Vec<String> = keys.iter().map(|k| format!("__in_{k}")).collect();
         let incoming_keys = incoming.clone().select(

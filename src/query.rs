@@ -63,7 +63,7 @@ pub async fn session_as_of(
             Some(date) => history::open_as_of(lakehouse, layer, &table, date).await?,
         };
         if let Some(t) = opened {
-            engine::register(&ctx, layer, &table, t.table_provider().await?)?;
+            engine::register(&ctx, layer, &table, engine::provider(&ctx, &t).await?)?;
         }
     }
     for name in ["run", "model_run", "test_result", "ingest"] {

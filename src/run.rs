@@ -484,7 +484,7 @@ async fn build_model(
     for dep in &model.depends_on {
         let (layer, table) = split_name(dep)?;
         let provider = match lakehouse.open(layer, table).await.map_err(|e| fail(message(e)))? {
-            Some(t) => t.table_provider().await.map_err(|e| fail(e.to_string()))?,
+            Some(t) => engine::provider(ctx, &t).await.map_err(|e| fail(message(e)))?,
             None => {
                 return Err(fail(format!(
                     "upstream table {dep} has not been built in this lakehouse yet: run it first, or select it too"
@@ -500,7 +500,12 @@ async fn build_model(
             .map(|m| m.materialization)
             == Some(crate::project::Materialization::SnapshotDiff);
         if snapshot_diff && let Some(changes) = lakehouse.open(layer, &format!("{table}_changes")).await? {
-            engine::register(ctx, layer, &format!("{table}_changes"), changes.table_provider().await?)?;
+            engine::register(
+                ctx,
+                layer,
+                &format!("{table}_changes"),
+                engine::provider(ctx, &changes).await?,
+            )?;
         }
     }
     let state = ctx.state();

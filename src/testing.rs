@@ -40,7 +40,7 @@ pub async fn test_model(
             message: format!("cannot test: table {name} has not been built"),
             transient: false,
         })?;
-        engine::register(&ctx, layer, table, t.table_provider().await?)?;
+        engine::register(&ctx, layer, table, engine::provider(&ctx, &t).await?)?;
     }
     let previous = if meta
         .tests

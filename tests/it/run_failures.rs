@@ -419,3 +419,46 @@ fn the_memory_limit_bounds_queries_and_says_how_to_raise_it() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("unknown size unit \"parsecs\""), "{}", bad.stderr);
 }
+
+/// DataFusion settings come from `DATAFUSION_*` variables (docs/operations.md):
+/// one that changes a plan shows in EXPLAIN; a wrong value is a usage error
+/// naming the variable.
+#[test]
+fn datafusion_settings_come_from_the_environment() {
+    let p = tiny_project();
+    let explain = |value: Option<&str>| {
+        let mut cmd = crate::common::bin();
+        if let Some(v) = value {
+            cmd.env("DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN", v);
+        }
+        let out = cmd
+            .arg("--project")
+            .arg(p.path())
+            .args([
+                "query",
+                "EXPLAIN SELECT count(*) FROM generate_series(1, 10) a JOIN generate_series(1, 10) b ON a.value = b.value",
+            ])
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, plan, err) = explain(None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        plan.contains("HashJoinExec") && !plan.contains("SortMergeJoin"),
+        "{plan}"
+    );
+    let (code, plan, err) = explain(Some("false"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(plan.contains("SortMergeJoin"), "{plan}");
+    let (code, _, err) = explain(Some("maybe"));
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("environment variable DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN=maybe"),
+        "{err}"
+    );
+}
