@@ -55,7 +55,7 @@ SELECT
     CAST(SUM(CASE WHEN r.visit_cnt_90d > 0 THEN 1 ELSE 0 END) AS INT) AS visited_customer_cnt_90d,
     CAST(CAST(SUM(CASE WHEN r.visit_cnt_90d > 0 THEN 1 ELSE 0 END) AS DECIMAL(18,4)) / CAST(COUNT(*) AS DECIMAL(18,4)) AS DECIMAL(9,4)) AS visit_coverage_rate_90d,
     CAST(SUM(CASE WHEN c.tag_rm_uncovered THEN 1 ELSE 0 END) AS INT) AS rm_uncovered_cnt,
-    CAST(SUM(CASE WHEN r.vip_level >= 3 THEN 1 ELSE 0 END) AS INT) AS vip_cnt,
+    CAST(SUM(CASE WHEN r.vip_level IN ('3', '4', '5') THEN 1 ELSE 0 END) AS INT) AS vip_cnt,
     $biz_date AS biz_date
 FROM application.customer_360 c
 JOIN foundation.customer_rm_assignment r ON r.customer_id = c.customer_id
