@@ -67,6 +67,39 @@ fn every_model_and_source_succeeds_on_both_dates() {
     }
 }
 
+/// Every foundation and application model declares its key: a `not_null` and a
+/// `unique` data test (run with the model, so the runs above passing means the
+/// tests pass on both dates).
+#[test]
+fn every_foundation_and_application_model_tests_its_key() {
+    let mut missing = Vec::new();
+    let mut models = 0;
+    for layer in ["foundation", "application"] {
+        for entry in std::fs::read_dir(root().join("models").join(layer)).unwrap() {
+            let path = entry.unwrap().path();
+            let doc: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for m in doc.get("models").and_then(|m| m.as_array()).into_iter().flatten() {
+                models += 1;
+                let kinds: Vec<&str> = m
+                    .get("tests")
+                    .and_then(|t| t.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.get("type").and_then(|k| k.as_str()))
+                    .collect();
+                if !(kinds.contains(&"not_null") && kinds.contains(&"unique")) {
+                    missing.push(format!("{layer}.{} ({})", m["name"].as_str().unwrap(), path.display()));
+                }
+            }
+        }
+    }
+    assert!(models >= 100, "{models} models");
+    assert!(
+        missing.is_empty(),
+        "models without a not_null and a unique test: {missing:?}"
+    );
+}
+
 /// foundation.customer: the golden record takes each attribute from the best
 /// source by the declared priority (core > crm > ebank/wealth/sec/fx >
 /// ins/bureau/pension/sscard). C000000009's core mobile fails the mobile check,
