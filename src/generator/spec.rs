@@ -242,6 +242,9 @@ pub struct Table {
     pub control_file: Option<&'static str>,
     pub sum_column: Option<&'static str>,
     pub null_values: Option<&'static [&'static str]>,
+    /// `max_rejects` of the source definition, with the reason, when the default
+    /// 10,000 is too low for the table at the 1M-customer scale.
+    pub max_rejects: Option<(u64, &'static str)>,
     pub source: Source,
     pub columns: Vec<Col>,
     /// Inject noise (off for the tables of the committed samples' shape that have no rules to catch it).
@@ -268,6 +271,7 @@ pub fn t(
         control_file: None,
         sum_column: None,
         null_values: None,
+        max_rejects: None,
         source,
         columns,
         noise: true,
@@ -297,6 +301,10 @@ impl Table {
     }
     pub fn nulls(mut self, tokens: &'static [&'static str]) -> Table {
         self.null_values = Some(tokens);
+        self
+    }
+    pub fn max_rejects(mut self, n: u64, why: &'static str) -> Table {
+        self.max_rejects = Some((n, why));
         self
     }
     pub fn quiet(mut self) -> Table {
@@ -559,6 +567,9 @@ pub fn render_toml(sys: &System) -> String {
         }
         if let Some(col) = table.sum_column {
             let _ = writeln!(o, "control_sum_column = {}", quoted(col));
+        }
+        if let Some((n, why)) = table.max_rejects {
+            let _ = writeln!(o, "# {why}\nmax_rejects = {n}");
         }
         let mut start = 1;
         for col in &table.columns {
