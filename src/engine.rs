@@ -25,18 +25,10 @@ pub fn session(partitions: usize) -> Result<SessionContext> {
     // a chain of left joins of wide per-customer tables concatenates them again
     // at each step (aggregation.customer_holding_features at 100,000 customers:
     // 111 s and 10 GB of memory with views, 4 s and 1.4 GB without).
-    //
-    // Joins as sort-merge joins: their sorts spill within the memory pool, where
-    // a hash join's build side cannot, and the mart's joins are mostly 1:1 on
-    // customer_id over wide tables (scale 1: the whole build 42 s instead of
-    // 54 s; scale 10: customer_holding_features no longer exhausts a 5 GiB pool).
-    let mut overrides = HashMap::from([
-        (
-            "datafusion.execution.parquet.schema_force_view_types".to_string(),
-            "false".to_string(),
-        ),
-        ("datafusion.optimizer.prefer_hash_join".to_string(), "false".to_string()),
-    ]);
+    let mut overrides = HashMap::from([(
+        "datafusion.execution.parquet.schema_force_view_types".to_string(),
+        "false".to_string(),
+    )]);
     overrides.extend(env_overrides()?);
     overrides.extend([
         ("datafusion.sql_parser.collect_spans".to_string(), "true".to_string()),

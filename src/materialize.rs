@@ -940,7 +940,7 @@ const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
 fn small_build_side(state: &SessionState) -> SessionState {
     let mut state = state.clone();
     let o = &mut state.config_mut().options_mut().optimizer;
-    o.prefer_hash_join = true; // the session default is sort-merge (engine::session)
+    o.prefer_hash_join = true; // whatever DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN says
     o.join_reordering = false;
     o.hash_join_single_partition_threshold = usize::MAX;
     o.hash_join_single_partition_threshold_rows = usize::MAX;

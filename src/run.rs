@@ -219,11 +219,8 @@ pub async fn run(
     let nodes: BTreeSet<String> = selected.difference(&options.done).cloned().collect();
     let threads = options.threads.max(1);
     // Each model gets its share of the cores for DataFusion's own parallelism; a run
-    // of fewer nodes than threads (one big source table) gives each more. At least
-    // two: DataFusion plans a join as a sort-merge join, which spills within the
-    // memory pool, only with two partitions or more; with one it builds a hash
-    // table that cannot spill (engine::session).
-    let partitions = (engine::cores() / threads.min(nodes.len().max(1))).max(2);
+    // of fewer nodes than threads (one big source table) gives each more.
+    let partitions = (engine::cores() / threads.min(nodes.len().max(1))).max(1);
     let mut record = RunRecord {
         run_id: options.run_id.clone(),
         command: options.command.clone(),
@@ -524,12 +521,6 @@ async fn build_model(
         .filter(|m| m.materialization.is_incremental());
     let written = match incremental {
         Some(meta) => {
-            // The incremental materializations plan their own joins: hash joins with
-            // the day's rows as the build side, or sort-merge joins where they ask
-            // for them (snapshot_diff). With sort-merge joins by default, scd2's
-            // outer join came out with NULLs in a non-nullable column.
-            let mut state = state;
-            state.config_mut().options_mut().optimizer.prefer_hash_join = true;
             crate::materialize::Incremental {
                 lakehouse,
                 layer: project_model.layer,

@@ -373,8 +373,7 @@ fn control_files_reconcile_rows_and_amounts_before_anything_is_committed() {
 }
 
 /// `--memory-limit` bounds DataFusion's pool: a sort larger than the limit
-/// spills and still answers, and so does the default sort-merge join; a hash
-/// join (asked for through the environment) whose build side cannot spill fails
+/// spills and still answers; a hash join whose build side cannot spill fails
 /// with the limit and the way to raise it, exit 1. A bad size is a usage error.
 #[test]
 fn the_memory_limit_bounds_queries_and_says_how_to_raise_it() {
@@ -390,24 +389,8 @@ fn the_memory_limit_bounds_queries_and_says_how_to_raise_it() {
     assert_eq!(sorted.code, 0, "{}", sorted.stderr);
     assert_eq!(sorted.stdout, "v\n2999016\n2999015\n");
 
-    // Joins are sort-merge joins by default: their sorts spill, so a join of two
-    // 5M-row inputs answers within 64 MiB …
     let join = "SELECT count(*) AS n FROM generate_series(1, 5000000) a JOIN generate_series(1, 5000000) b ON a.value = b.value";
-    let r = p.run(&["--memory-limit", "64MiB", "query", join, "--format", "csv"]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "n\n5000000\n"), "{}", r.stderr);
-    // … while a hash join's build side cannot spill: it fails with the limit.
-    let out = crate::common::bin()
-        .env("DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN", "true")
-        .arg("--project")
-        .arg(p.path())
-        .args(["--memory-limit", "64MiB", "query", join])
-        .output()
-        .expect("runs");
-    let r = crate::common::Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let r = p.run(&["--memory-limit", "64MiB", "query", join]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("Resources exhausted"), "{}", r.stderr);
     assert!(
@@ -420,7 +403,6 @@ fn the_memory_limit_bounds_queries_and_says_how_to_raise_it() {
     );
     let env = crate::common::bin()
         .env("LAKEMART_MEMORY_LIMIT", "1GiB")
-        .env("DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN", "true")
         .arg("--project")
         .arg(p.path())
         .args(["query", join, "--format", "csv"])
@@ -464,20 +446,15 @@ fn datafusion_settings_come_from_the_environment() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    // lakemart's default is a sort-merge join (it spills); the environment can
-    // ask for a hash join.
     let (code, plan, err) = explain(None);
-    assert_eq!(code, Some(0), "{err}");
-    assert!(
-        plan.contains("SortMergeJoin") && !plan.contains("HashJoinExec"),
-        "{plan}"
-    );
-    let (code, plan, err) = explain(Some("true"));
     assert_eq!(code, Some(0), "{err}");
     assert!(
         plan.contains("HashJoinExec") && !plan.contains("SortMergeJoin"),
         "{plan}"
     );
+    let (code, plan, err) = explain(Some("false"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(plan.contains("SortMergeJoin"), "{plan}");
     let (code, _, err) = explain(Some("maybe"));
     assert_eq!(code, Some(2));
     assert!(
