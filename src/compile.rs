@@ -672,6 +672,9 @@ pub struct ManifestModel {
     /// columns, `customer_tag`, `customer_score`). `$biz_date` stays a placeholder.
     pub compiled_sql: String,
     pub depends_on: Vec<String>,
+    /// The model's own DataFusion settings (`[models.settings]`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
     pub columns: Vec<ManifestColumn>,
     /// Upstream columns read by WHERE, HAVING, JOIN and subquery conditions (`crate::lineage`).
     pub filtered_by: Vec<String>,
@@ -725,6 +728,7 @@ impl Compiled {
                     sql_path: model.sql_path.display().to_string(),
                     compiled_sql: m.statement.to_string(),
                     depends_on: m.depends_on.iter().cloned().collect(),
+                    settings: model.meta.as_ref().map(|x| x.settings.clone()).unwrap_or_default(),
                     columns: m
                         .schema
                         .fields()

@@ -1,7 +1,7 @@
 //! DataFusion session settings shared by compile, run and query, and the
 //! catalog helpers that expose tables as `layer.table`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use deltalake::DeltaTable;
@@ -19,6 +19,25 @@ use crate::project::Layer;
 /// A session with Delta's defaults (case-sensitive identifiers, Delta planner),
 /// source spans kept for error locations, and `partitions` way parallelism.
 pub fn session(partitions: usize) -> Result<SessionContext> {
+    session_with(partitions, &BTreeMap::new())
+}
+
+/// A session as [`session`] makes, with a model's own DataFusion `settings` (its
+/// `[models.settings]`, checked when the project was read) over the environment's
+/// and lakemart's. Where the result prefers sort-merge joins
+/// (`datafusion.optimizer.prefer_hash_join = false`) the session has at least two
+/// partitions: DataFusion plans sort-merge joins only then.
+pub fn session_with(partitions: usize, settings: &BTreeMap<String, String>) -> Result<SessionContext> {
+    session_in(partitions, settings, runtime()?)
+}
+
+/// A session as [`session_with`] makes, drawing memory from `runtime`'s pool
+/// (one of [`model_runtime`]'s, or the process-wide one).
+pub fn session_in(
+    partitions: usize,
+    settings: &BTreeMap<String, String>,
+    runtime: Arc<RuntimeEnv>,
+) -> Result<SessionContext> {
     let partitions = partitions.max(1).to_string();
     // Strings as plain Utf8, not delta-rs's default Utf8View: a hash join's
     // output of view arrays keeps every data buffer of its build side alive, and
@@ -30,15 +49,27 @@ pub fn session(partitions: usize) -> Result<SessionContext> {
         "false".to_string(),
     )]);
     overrides.extend(env_overrides()?);
-    overrides.extend([
-        ("datafusion.sql_parser.collect_spans".to_string(), "true".to_string()),
-        ("datafusion.execution.target_partitions".to_string(), partitions),
-    ]);
+    overrides.insert("datafusion.execution.target_partitions".to_string(), partitions);
+    overrides.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+    overrides.insert("datafusion.sql_parser.collect_spans".to_string(), "true".to_string());
+    let sort_merge = overrides
+        .get("datafusion.optimizer.prefer_hash_join")
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    let target = "datafusion.execution.target_partitions".to_string();
+    if sort_merge
+        && overrides
+            .get(&target)
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(0)
+            < 2
+    {
+        overrides.insert(target, "2".to_string());
+    }
     let delta = DeltaSessionContext::new_with_session_overrides(&overrides)?.into_inner();
-    // Same config and Delta planner, but the process-wide runtime: one memory
-    // pool bounds every query and model of this process together.
+    // Same config and Delta planner, but lakemart's runtime: its memory pool, not
+    // an unbounded one.
     let state = SessionStateBuilder::new_from_existing(delta.state())
-        .with_runtime_env(runtime()?)
+        .with_runtime_env(runtime)
         .build();
     let ctx = SessionContext::new_with_state(state);
     let catalog = ctx
@@ -164,6 +195,23 @@ fn runtime() -> Result<Arc<RuntimeEnv>> {
         .with_memory_pool(Arc::new(FairSpillPool::new(memory_limit())))
         .build_arc()?;
     Ok(Arc::clone(RUNTIME.get_or_init(|| rt)))
+}
+
+/// The process-wide runtime, for sessions outside a run's models (queries, serve,
+/// compile, `lakemart test`).
+pub fn shared_runtime() -> Result<Arc<RuntimeEnv>> {
+    runtime()
+}
+
+/// A runtime for one of `slots` models (or sources) a run builds at once: its own
+/// fair spill pool of [`memory_limit`]` / slots`. What a model may hold, and so
+/// whether it fits, does not depend on what runs beside it: a sort-merge join's
+/// dozens of sorts no longer squeeze an aggregation in the other slot out of the pool.
+pub fn model_runtime(slots: usize) -> Result<Arc<RuntimeEnv>> {
+    let share = (memory_limit() / slots.max(1)).max(64 << 20);
+    Ok(RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(share)))
+        .build_arc()?)
 }
 
 /// Number of cores, the default parallelism.

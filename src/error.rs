@@ -170,7 +170,38 @@ pub(crate) fn df_message(e: &DataFusionError) -> String {
         DataFusionError::Diagnostic(_, inner) => inner.strip_backtrace(),
         other => other.strip_backtrace(),
     };
-    format!("{}{}", text.trim(), memory_hint(e))
+    let text = match root {
+        DataFusionError::ResourcesExhausted(_) => shorten_consumers(text.trim()),
+        _ => text.trim().to_string(),
+    };
+    format!("{text}{}", memory_hint(e))
+}
+
+/// DataFusion names an aggregation's memory consumer after all its aggregate
+/// expressions ("GroupedHashAggregateStream[0] (count(1), sum(…), …)"), thousands
+/// of characters for a wide model; keep the start of any such name.
+fn shorten_consumers(text: &str) -> String {
+    const KEEP: usize = 100;
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut rest = text;
+    while let Some(i) = rest.find(" for ") {
+        let (head, tail) = rest.split_at(i + 5);
+        out.push_str(head);
+        match tail.find(" with ") {
+            Some(j) if j > 2 * KEEP => {
+                let mut cut = KEEP;
+                while !tail.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                out.push_str(&tail[..cut]);
+                out.push_str(" …)");
+                rest = &tail[j..];
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What to do about a query that outgrew the memory pool; empty for other errors.
@@ -178,10 +209,16 @@ fn memory_hint(e: &DataFusionError) -> String {
     if !matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) {
         return String::new();
     }
+    memory_advice()
+}
+
+/// What to do when memory ran out: raise the limit or build fewer models at once.
+fn memory_advice() -> String {
     let limit = crate::engine::memory_limit() as f64 / (1u64 << 30) as f64;
     format!(
-        "\n  it needs more memory than the limit of {limit:.2} GiB allows (operators that cannot spill to disk \
-         hold it); raise it with --memory-limit or LAKEMART_MEMORY_LIMIT"
+        "\n  it needs more memory than its pool allows (operators that cannot spill to disk hold it): raise \
+         --memory-limit (or LAKEMART_MEMORY_LIMIT) from {limit:.2} GiB; a run shares it equally among the \
+         models it builds at once (--threads)"
     )
 }
 
@@ -191,6 +228,35 @@ pub(crate) fn plain_message(e: Error) -> String {
     match e {
         Error::DataFusion(e) => df_message(&e),
         Error::Delta(deltalake::DeltaTableError::Arrow { source }) => source.to_string(),
+        // delta-rs passes DataFusion's errors from a write on as text.
+        Error::Delta(e) if e.to_string().contains("Resources exhausted") => {
+            format!("{}{}", shorten_consumers(&e.to_string()), memory_advice())
+        }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten_consumers;
+
+    #[test]
+    fn long_memory_consumer_names_are_cut() {
+        let exprs = (0..50)
+            .map(|i| format!("sum(CASE WHEN t.c = {i} THEN t.amount_cny END)"))
+            .collect::<Vec<_>>();
+        let text = format!(
+            "Resources exhausted: Failed to allocate additional 312.8 MB for GroupedHashAggregateStream[0] ({}) \
+             with 8.2 KB already allocated for this reservation - 256.0 MB remain available",
+            exprs.join(", ")
+        );
+        let short = shorten_consumers(&text);
+        assert!(short.len() < 400, "{short}");
+        assert!(short.starts_with(
+            "Resources exhausted: Failed to allocate additional 312.8 MB for GroupedHashAggregateStream[0] (sum(CASE"
+        ));
+        assert!(short.ends_with(" …) with 8.2 KB already allocated for this reservation - 256.0 MB remain available"));
+        let plain = "Failed to allocate additional 28.6 MB for HashJoinInput[1] with 0 B already allocated";
+        assert_eq!(shorten_consumers(plain), plain);
     }
 }

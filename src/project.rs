@@ -324,6 +324,9 @@ pub struct ModelMeta {
     /// Columns whose change opens a new scd2 version (default: every non-key column).
     pub tracked_columns: Option<Vec<String>>,
     pub on_schema_change: OnSchemaChange,
+    /// DataFusion settings for this model's query only (`[models.settings]`), by their
+    /// full names (`datafusion.optimizer.prefer_hash_join`); checked when the project is read.
+    pub settings: BTreeMap<String, String>,
     pub columns: Vec<ColumnMeta>,
     /// The metadata file, relative to the project root.
     pub file: PathBuf,
@@ -560,6 +563,8 @@ struct ModelFile {
     #[serde(default)]
     on_schema_change: OnSchemaChange,
     #[serde(default)]
+    settings: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
     columns: Vec<Spanned<ColumnFile>>,
 }
 
@@ -571,6 +576,88 @@ struct ColumnFile {
     description: String,
     #[serde(default)]
     pii: bool,
+}
+
+/// A model's `[models.settings]` as DataFusion option names and values, each checked
+/// against DataFusion's own options: an unknown name (with the closest known ones) or a
+/// value of the wrong type is reported at its line and left out.
+fn model_settings(
+    settings: BTreeMap<String, Spanned<toml::Value>>,
+    rel: &Path,
+    lines: &LineIndex,
+    model: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, String> {
+    use deltalake::datafusion::config::ConfigOptions;
+    let known: Vec<String> = ConfigOptions::default().entries().into_iter().map(|e| e.key).collect();
+    let mut checked = BTreeMap::new();
+    let mut scratch = ConfigOptions::default();
+    for (key, value) in settings {
+        let line = lines.line(value.span().start);
+        let text = match value.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            other => {
+                diagnostics.push(
+                    Diagnostic::new(
+                        rel,
+                        "config",
+                        format!(
+                            "setting '{key}': expected a string, number or boolean, found {}",
+                            other.type_str()
+                        ),
+                    )
+                    .at(Some(line), None)
+                    .in_model(model),
+                );
+                continue;
+            }
+        };
+        if !key.starts_with("datafusion.optimizer.") && !key.starts_with("datafusion.execution.") {
+            diagnostics.push(
+                Diagnostic::new(
+                    rel,
+                    "config",
+                    format!(
+                        "setting '{key}': a model may set only datafusion.optimizer.* and datafusion.execution.* \
+                         options (how it runs, not what its SQL means)"
+                    ),
+                )
+                .at(Some(line), None)
+                .in_model(model),
+            );
+            continue;
+        }
+        if !known.contains(&key) {
+            let hint = crate::compile::suggest(&key, known.iter().map(String::as_str));
+            diagnostics.push(
+                Diagnostic::new(
+                    rel,
+                    "config",
+                    format!("setting '{key}' is not a DataFusion option{hint}"),
+                )
+                .at(Some(line), None)
+                .in_model(model),
+            );
+            continue;
+        }
+        if let Err(e) = scratch.set(&key, &text) {
+            diagnostics.push(
+                Diagnostic::new(
+                    rel,
+                    "config",
+                    format!("setting '{key}' = {text}: {}", crate::error::df_message(&e)),
+                )
+                .at(Some(line), None)
+                .in_model(model),
+            );
+            continue;
+        }
+        checked.insert(key, text);
+    }
+    checked
 }
 
 /// What a source system file sets for all its tables.
@@ -1291,6 +1378,7 @@ impl Project {
                         partition_by: m.partition_by,
                         tracked_columns: m.tracked_columns,
                         on_schema_change: m.on_schema_change,
+                        settings: model_settings(m.settings, &rel, &lines, &name, &mut self.diagnostics),
                         columns,
                         file: rel.clone(),
                         line,
@@ -1376,6 +1464,7 @@ impl Project {
             partition_by: Vec::new(),
             tracked_columns: None,
             on_schema_change: OnSchemaChange::Fail,
+            settings: BTreeMap::new(),
             columns: Vec::new(),
             file: customer_360.sql_path.clone(),
             line: 1,
@@ -1423,6 +1512,7 @@ impl Project {
                     partition_by: vec!["biz_date".into()],
                     tracked_columns: None,
                     on_schema_change: OnSchemaChange::Fail,
+                    settings: BTreeMap::new(),
                     columns: generated
                         .columns
                         .into_iter()

@@ -220,7 +220,8 @@ pub async fn run(
     let threads = options.threads.max(1);
     // Each model gets its share of the cores for DataFusion's own parallelism; a run
     // of fewer nodes than threads (one big source table) gives each more.
-    let partitions = (engine::cores() / threads.min(nodes.len().max(1))).max(1);
+    let slots = threads.min(nodes.len().max(1));
+    let partitions = (engine::cores() / slots).max(1);
     let mut record = RunRecord {
         run_id: options.run_id.clone(),
         command: options.command.clone(),
@@ -279,7 +280,7 @@ pub async fn run(
                 let mut ingest = None;
                 let outcome = loop {
                     attempt += 1;
-                    let build = build_node(&compiled, &lakehouse, &name, &tag, partitions, full_refresh);
+                    let build = build_node(&compiled, &lakehouse, &name, &tag, partitions, slots, full_refresh);
                     let outcome = match timeout {
                         Some(limit) => match tokio::time::timeout(limit, build).await {
                             Ok((r, stats)) => {
@@ -434,9 +435,22 @@ async fn build_node(
     name: &str,
     tag: &CommitTag,
     partitions: usize,
+    slots: usize,
     full_refresh: bool,
 ) -> (Result<WriteOutcome>, Option<source::SourceStats>) {
-    let ctx = match engine::session(partitions) {
+    let settings = compiled
+        .project
+        .models
+        .get(name)
+        .and_then(|m| m.meta.as_ref())
+        .map(|m| m.settings.clone())
+        .unwrap_or_default();
+    // Its own share of the memory limit: one of `slots` nodes built at once.
+    let runtime = match engine::model_runtime(slots) {
+        Ok(rt) => rt,
+        Err(e) => return (Err(e), None),
+    };
+    let ctx = match engine::session_in(partitions, &settings, runtime.clone()) {
         Ok(ctx) => ctx,
         Err(e) => return (Err(e), None),
     };
@@ -457,7 +471,7 @@ async fn build_node(
         return (result, Some(stats));
     }
     (
-        build_model(compiled, lakehouse, name, tag, &ctx, full_refresh).await,
+        build_model(compiled, lakehouse, name, tag, &ctx, runtime, full_refresh).await,
         None,
     )
 }
@@ -469,6 +483,7 @@ async fn build_model(
     name: &str,
     tag: &CommitTag,
     ctx: &deltalake::datafusion::prelude::SessionContext,
+    runtime: std::sync::Arc<deltalake::datafusion::execution::runtime_env::RuntimeEnv>,
     full_refresh: bool,
 ) -> Result<WriteOutcome> {
     let model = compiled
@@ -549,7 +564,7 @@ async fn build_model(
         },
     })?;
     // Data tests right after the model; a failing `error` test fails it, so downstream is skipped.
-    let outcomes = crate::testing::test_model(compiled, lakehouse, name, tag.biz_date).await?;
+    let outcomes = crate::testing::test_model(compiled, lakehouse, name, tag.biz_date, runtime).await?;
     ledger::record_tests(lakehouse, &tag.run_id, tag.biz_date, name, &outcomes).await?;
     match crate::testing::failure(name, &outcomes) {
         Some(e) => Err(e),

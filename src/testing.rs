@@ -2,8 +2,10 @@
 //! demand with `lakemart test`. Outcomes land in `_lakemart.test_result`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
+use deltalake::datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::compile::Compiled;
 use crate::datatest::{self, TestKind, TestOutcome, TestStatus};
@@ -19,6 +21,7 @@ pub async fn test_model(
     lakehouse: &Lakehouse,
     model: &str,
     biz_date: NaiveDate,
+    runtime: Arc<RuntimeEnv>,
 ) -> Result<Vec<TestOutcome>> {
     let Some(meta) = compiled.project.models.get(model).and_then(|m| m.meta.as_ref()) else {
         return Ok(Vec::new());
@@ -26,7 +29,7 @@ pub async fn test_model(
     if meta.tests.is_empty() {
         return Ok(Vec::new());
     }
-    let ctx = engine::session(engine::cores())?;
+    let ctx = engine::session_in(engine::cores(), &Default::default(), runtime)?;
     let mut tables: BTreeSet<&str> = BTreeSet::from([model]);
     for (spec, _) in &meta.tests {
         if let TestKind::Relationships { to, .. } = &spec.kind {
@@ -82,7 +85,7 @@ pub async fn run_tests_command(
     let run_id = crate::run::new_run_id();
     let (mut pass, mut warn, mut fail) = (0, 0, 0);
     for model in compiled.model_order().iter().filter(|m| nodes.contains(*m)) {
-        let outcomes = test_model(compiled, lakehouse, model, biz_date).await?;
+        let outcomes = test_model(compiled, lakehouse, model, biz_date, engine::shared_runtime()?).await?;
         for o in &outcomes {
             match o.status {
                 TestStatus::Pass => pass += 1,

@@ -225,3 +225,34 @@ fn a_relationship_to_a_table_the_model_does_not_read_is_refused() {
         r.stderr
     );
 }
+
+#[test]
+fn model_settings_are_checked_against_datafusion_options() {
+    let p = tiny_project();
+    p.write(
+        "models/foundation/customer.toml",
+        "[[models]]\nname = \"customer\"\ndescription = \"x\"\n\n[models.settings]\n\
+         \"datafusion.optimizer.prefer_hash_joins\" = false\n\
+         \"datafusion.execution.batch_size\" = \"many\"\n\
+         \"datafusion.sql_parser.dialect\" = \"mysql\"\n\
+         \"datafusion.execution.target_partitions\" = [2]\n",
+    );
+    let r = p.run(&["compile"]);
+    assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    let expected = [
+        "models/foundation/customer.toml:6: error[config] in foundation.customer: setting \
+         'datafusion.optimizer.prefer_hash_joins' is not a DataFusion option; did you mean \
+         'datafusion.optimizer.prefer_hash_join'",
+        "models/foundation/customer.toml:7: error[config] in foundation.customer: setting \
+         'datafusion.execution.batch_size' = many:",
+        "models/foundation/customer.toml:8: error[config] in foundation.customer: setting \
+         'datafusion.sql_parser.dialect': a model may set only datafusion.optimizer.* and \
+         datafusion.execution.* options",
+        "models/foundation/customer.toml:9: error[config] in foundation.customer: setting \
+         'datafusion.execution.target_partitions': expected a string, number or boolean, found array",
+    ];
+    for line in expected {
+        assert!(r.stderr.contains(line), "missing:\n{line}\n\nin:\n{}", r.stderr);
+    }
+    assert!(r.stderr.contains("4 errors found"), "{}", r.stderr);
+}

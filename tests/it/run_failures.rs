@@ -394,10 +394,9 @@ fn the_memory_limit_bounds_queries_and_says_how_to_raise_it() {
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("Resources exhausted"), "{}", r.stderr);
     assert!(
-        r.stderr
-            .contains("it needs more memory than the limit of 0.06 GiB allows")
+        r.stderr.contains("it needs more memory than its pool allows")
             && r.stderr
-                .contains("raise it with --memory-limit or LAKEMART_MEMORY_LIMIT"),
+                .contains("raise --memory-limit (or LAKEMART_MEMORY_LIMIT) from 0.06 GiB"),
         "{}",
         r.stderr
     );
@@ -461,4 +460,67 @@ fn datafusion_settings_come_from_the_environment() {
         err.contains("environment variable DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN=maybe"),
         "{err}"
     );
+}
+
+/// `[models.settings]` reach the model's own query, and only its: a sort that must
+/// reserve 1 GiB for merging fails in a 64 MiB pool, and runs once the setting goes.
+/// The manifest shows the settings.
+#[test]
+fn a_model_runs_with_its_own_datafusion_settings() {
+    let p = tiny_project();
+    p.write(
+        "sql/aggregation/customer/ranked.sql",
+        "SELECT customer_id, balance,\n       ROW_NUMBER() OVER (ORDER BY balance DESC, customer_id) AS balance_rank\nFROM foundation.customer\n",
+    );
+    let meta = |settings: &str| {
+        format!(
+            "[[models]]\nname = \"ranked\"\ndescription = \"Customers by balance\"\n\n[models.settings]\n{settings}"
+        )
+    };
+    p.write(
+        "models/aggregation/customer.toml",
+        &meta("\"datafusion.execution.sort_spill_reservation_bytes\" = 1073741824\n"),
+    );
+    let r = p.run(&["run", "--date", "2024-06-30", "--memory-limit", "64MiB"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("FAILED aggregation.ranked"), "{}", r.stdout);
+    assert!(r.stdout.contains("Resources exhausted"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("foundation.customer") && r.stdout.contains("success"),
+        "{}",
+        r.stdout
+    );
+
+    p.write(
+        "models/aggregation/customer.toml",
+        &meta("\"datafusion.optimizer.prefer_hash_join\" = false\n"),
+    );
+    let r = p.run(&["run", "--date", "2024-06-30", "--memory-limit", "64MiB"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let q = p.run(&[
+        "query",
+        "SELECT customer_id, balance_rank FROM aggregation.ranked ORDER BY balance_rank",
+    ]);
+    assert_eq!(q.code, 0, "{}", q.stderr);
+    // DESC puts the NULL balance (C2) first, as SQL does.
+    let ranks: Vec<&str> = q.stdout.lines().filter(|l| l.starts_with("| C")).collect();
+    assert_eq!(
+        ranks,
+        [
+            "| C2          | 1            |",
+            "| C1          | 2            |",
+            "| C3          | 3            |"
+        ],
+        "{}",
+        q.stdout
+    );
+    let m = p.run(&["compile", "--format", "json"]);
+    let manifest: serde_json::Value = serde_json::from_str(&m.stdout).expect("manifest json");
+    let ranked = manifest["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "aggregation.ranked")
+        .expect("ranked in manifest");
+    assert_eq!(ranked["settings"]["datafusion.optimizer.prefer_hash_join"], "false");
 }

@@ -180,7 +180,7 @@ SELECT
     COALESCE(ca.txn_cnt_3m, 0) > 0 OR COALESCE(cu.mob_login_cnt_3m, 0) > 0 OR COALESCE(cu.web_session_cnt_3m, 0) > 0 AS is_active_3m,
     COALESCE(cu.digital_active_days_3m, 0) > 0 AS is_digital_active_3m,
     CAST(CASE WHEN COALESCE(ca.txn_cnt_12m, 0) > 0 THEN (ca.mob_txn_cnt_12m + ca.web_txn_cnt_12m) * 1.0 / ca.txn_cnt_12m ELSE 0 END AS DECIMAL(9,4)) AS digital_txn_share_12m,
-    CAST(CASE WHEN COALESCE(ca.credit_txn_amount_cny_12m, 0) > 0 THEN ca.debit_txn_amount_cny_12m / ca.credit_txn_amount_cny_12m ELSE 0 END AS DECIMAL(9,4)) AS debit_credit_ratio_12m,
+    CAST(CASE WHEN COALESCE(ca.credit_txn_amount_cny_12m, 0) > 0 THEN ca.debit_txn_amount_cny_12m / ca.credit_txn_amount_cny_12m ELSE 0 END AS DECIMAL(18,4)) AS debit_credit_ratio_12m,
     $biz_date AS biz_date
 FROM foundation.customer c
 LEFT JOIN aggregation.customer_txn_channel_activity ca ON ca.customer_id = c.customer_id

@@ -97,7 +97,7 @@ SELECT
     CAST(n.days_1m AS INT) AS days_1m,
     CAST(n.days_3m AS INT) AS days_3m,
     CAST(COALESCE(s.deposit_today, 0) AS DECIMAL(18,2)) AS deposit_eod_cny,
-    CAST(CASE WHEN COALESCE(s.deposit_3m, 0) > 0 THEN s.deposit_today * n.days_3m / s.deposit_3m END AS DECIMAL(9,4)) AS deposit_vs_adb_3m_ratio,
+    CAST(CASE WHEN COALESCE(s.deposit_3m, 0) > 0 THEN s.deposit_today * n.days_3m / s.deposit_3m END AS DECIMAL(18,4)) AS deposit_vs_adb_3m_ratio,
     $biz_date AS biz_date
 FROM s
 CROSS JOIN n

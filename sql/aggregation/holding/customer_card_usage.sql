@@ -26,7 +26,7 @@ SELECT
     CAST(COALESCE(k.limit_cny, 0) AS DECIMAL(18,2)) AS card_limit_cny,
     CAST(COALESCE(k.balance_cny, 0) AS DECIMAL(18,2)) AS card_balance_cny,
     CAST(COALESCE(k.limit_cny - k.balance_cny, 0) AS DECIMAL(18,2)) AS card_available_cny,
-    CAST(CASE WHEN k.limit_cny > 0 THEN k.balance_cny / k.limit_cny ELSE 0 END AS DECIMAL(9,4)) AS card_utilisation,
+    CAST(CASE WHEN k.limit_cny > 0 THEN k.balance_cny / k.limit_cny ELSE 0 END AS DECIMAL(18,4)) AS card_utilisation,
     CAST(COALESCE(k.max_util, 0) AS DECIMAL(9,4)) AS card_max_utilisation,
     CAST(COALESCE(k.over_cnt, 0) AS INT) AS card_over_limit_cnt,
     CAST(COALESCE(k.max_limit, 0) AS DECIMAL(18,2)) AS card_max_limit_cny,
