@@ -108,6 +108,12 @@ pub async fn provider(ctx: &SessionContext, table: &DeltaTable) -> Result<Arc<dy
     Ok(table.table_provider().with_session(Arc::new(ctx.state())).await?)
 }
 
+/// Register Delta table `table` as `schema.name` in `ctx`, scanned as
+/// [`provider`] makes it (following the session's settings).
+pub async fn register_delta(ctx: &SessionContext, schema: &str, name: &str, table: &DeltaTable) -> Result<()> {
+    register_in(ctx, schema, name, provider(ctx, table).await?)
+}
+
 /// Register `provider` as `layer.table` in a session made by [`session`].
 pub fn register(ctx: &SessionContext, layer: Layer, table: &str, provider: Arc<dyn TableProvider>) -> Result<()> {
     register_in(ctx, layer.as_str(), table, provider)

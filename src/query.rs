@@ -63,22 +63,17 @@ pub async fn session_as_of(
             Some(date) => history::open_as_of(lakehouse, layer, &table, date).await?,
         };
         if let Some(t) = opened {
-            engine::register(&ctx, layer, &table, engine::provider(&ctx, &t).await?)?;
+            engine::register_delta(&ctx, layer.as_str(), &table, &t).await?;
         }
     }
     for name in ["run", "model_run", "test_result", "ingest"] {
         if let Some(t) = lakehouse.open_system(name).await? {
-            engine::register_in(&ctx, crate::store::SYSTEM, name, t.table_provider().await?)?;
+            engine::register_delta(&ctx, crate::store::SYSTEM, name, &t).await?;
         }
     }
     for source in project.sources.values() {
         if let Some(t) = lakehouse.open_rejects(&source.staged_name()).await? {
-            engine::register_in(
-                &ctx,
-                crate::store::REJECTS,
-                &source.staged_name(),
-                t.table_provider().await?,
-            )?;
+            engine::register_delta(&ctx, crate::store::REJECTS, &source.staged_name(), &t).await?;
         }
     }
     Ok(ctx)

@@ -498,15 +498,14 @@ async fn build_model(
     };
     for dep in &model.depends_on {
         let (layer, table) = split_name(dep)?;
-        let provider = match lakehouse.open(layer, table).await.map_err(|e| fail(message(e)))? {
-            Some(t) => engine::provider(ctx, &t).await.map_err(|e| fail(message(e)))?,
-            None => {
-                return Err(fail(format!(
-                    "upstream table {dep} has not been built in this lakehouse yet: run it first, or select it too"
-                )));
-            }
+        let Some(t) = lakehouse.open(layer, table).await.map_err(|e| fail(message(e)))? else {
+            return Err(fail(format!(
+                "upstream table {dep} has not been built in this lakehouse yet: run it first, or select it too"
+            )));
         };
-        engine::register(ctx, layer, table, provider)?;
+        engine::register_delta(ctx, layer.as_str(), table, &t)
+            .await
+            .map_err(|e| fail(message(e)))?;
         let snapshot_diff = compiled
             .project
             .models
@@ -515,12 +514,7 @@ async fn build_model(
             .map(|m| m.materialization)
             == Some(crate::project::Materialization::SnapshotDiff);
         if snapshot_diff && let Some(changes) = lakehouse.open(layer, &format!("{table}_changes")).await? {
-            engine::register(
-                ctx,
-                layer,
-                &format!("{table}_changes"),
-                engine::provider(ctx, &changes).await?,
-            )?;
+            engine::register_delta(ctx, layer.as_str(), &format!("{table}_changes"), &changes).await?;
         }
     }
     let state = ctx.state();

@@ -43,7 +43,7 @@ pub async fn test_model(
             message: format!("cannot test: table {name} has not been built"),
             transient: false,
         })?;
-        engine::register(&ctx, layer, table, engine::provider(&ctx, &t).await?)?;
+        engine::register_delta(&ctx, layer.as_str(), table, &t).await?;
     }
     let previous = if meta
         .tests
