@@ -26,7 +26,7 @@ pub fn session(partitions: usize) -> Result<SessionContext> {
 /// `[models.settings]`, checked when the project was read) over the environment's
 /// and lakemart's. Where the result prefers sort-merge joins
 /// (`datafusion.optimizer.prefer_hash_join = false`) the session has at least two
-/// partitions: DataFusion plans sort-merge joins only then.
+/// partitions and repartitioned joins: DataFusion plans sort-merge joins only then.
 pub fn session_with(partitions: usize, settings: &BTreeMap<String, String>) -> Result<SessionContext> {
     session_in(partitions, settings, runtime()?)
 }
@@ -38,39 +38,48 @@ pub fn session_in(
     settings: &BTreeMap<String, String>,
     runtime: Arc<RuntimeEnv>,
 ) -> Result<SessionContext> {
-    let partitions = partitions.max(1).to_string();
+    // Layers of settings, each applied in turn, later ones winning.
     // Strings as plain Utf8, not delta-rs's default Utf8View: a hash join's
     // output of view arrays keeps every data buffer of its build side alive, and
     // a chain of left joins of wide per-customer tables concatenates them again
     // at each step (aggregation.customer_holding_features at 100,000 customers:
     // 111 s and 10 GB of memory with views, 4 s and 1.4 GB without).
-    let mut overrides = HashMap::from([(
+    let mut layers: Vec<Vec<(String, String)>> = vec![vec![(
         "datafusion.execution.parquet.schema_force_view_types".to_string(),
         "false".to_string(),
+    )]];
+    layers.push(env_overrides()?);
+    layers.push(vec![(
+        "datafusion.execution.target_partitions".to_string(),
+        partitions.max(1).to_string(),
     )]);
-    overrides.extend(env_overrides()?);
-    overrides.insert("datafusion.execution.target_partitions".to_string(), partitions);
-    overrides.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
-    overrides.insert("datafusion.sql_parser.collect_spans".to_string(), "true".to_string());
-    let sort_merge = overrides
-        .get("datafusion.optimizer.prefer_hash_join")
-        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
-    let target = "datafusion.execution.target_partitions".to_string();
-    if sort_merge
-        && overrides
-            .get(&target)
-            .and_then(|p| p.parse::<usize>().ok())
-            .unwrap_or(0)
-            < 2
-    {
-        overrides.insert(target, "2".to_string());
-    }
-    let delta = DeltaSessionContext::new_with_session_overrides(&overrides)?.into_inner();
+    layers.push(settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    layers.push(vec![(
+        "datafusion.sql_parser.collect_spans".to_string(),
+        "true".to_string(),
+    )]);
+    let delta = DeltaSessionContext::new_with_session_overrides(&HashMap::new())?.into_inner();
     // Same config and Delta planner, but lakemart's runtime: its memory pool, not
     // an unbounded one.
-    let state = SessionStateBuilder::new_from_existing(delta.state())
+    let mut state = SessionStateBuilder::new_from_existing(delta.state())
         .with_runtime_env(runtime)
         .build();
+    let options = state.config_mut().options_mut();
+    for mut layer in layers {
+        // An umbrella option (`enable_dynamic_filter_pushdown` sets three others)
+        // goes first, so a specific one of the same layer wins over it.
+        layer.sort_by_key(|(k, _)| (k != "datafusion.optimizer.enable_dynamic_filter_pushdown", k.clone()));
+        for (key, value) in layer {
+            options.set(&key, &value)?;
+        }
+    }
+    // DataFusion plans sort-merge joins only with repartitioned joins over two or
+    // more partitions; without them `prefer_hash_join = false` quietly gives the
+    // worst hash join (one partition, the whole build side in memory).
+    if !options.optimizer.prefer_hash_join {
+        options.optimizer.repartition_joins = true;
+        options.execution.target_partitions = options.execution.target_partitions.max(2);
+    }
     let ctx = SessionContext::new_with_state(state);
     let catalog = ctx
         .catalog("datafusion")
@@ -88,8 +97,8 @@ pub fn session_in(
 /// `DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN`. lakemart's own settings (`--threads`,
 /// source spans) are applied after them. A value of the wrong type is an error
 /// naming the variable.
-fn env_overrides() -> Result<HashMap<String, String>> {
-    let mut overrides = HashMap::new();
+fn env_overrides() -> Result<Vec<(String, String)>> {
+    let mut overrides = Vec::new();
     let mut check = ConfigOptions::default();
     for entry in ConfigOptions::default().entries() {
         let var = entry.key.to_uppercase().replace('.', "_");
@@ -97,7 +106,7 @@ fn env_overrides() -> Result<HashMap<String, String>> {
         check
             .set(&entry.key, &value)
             .map_err(|e| Error::Usage(format!("environment variable {var}={value}: {}", df_message(&e))))?;
-        overrides.insert(entry.key, value);
+        overrides.push((entry.key, value));
     }
     Ok(overrides)
 }
@@ -214,7 +223,7 @@ pub fn shared_runtime() -> Result<Arc<RuntimeEnv>> {
 /// whether it fits, does not depend on what runs beside it: a sort-merge join's
 /// dozens of sorts no longer squeeze an aggregation in the other slot out of the pool.
 pub fn model_runtime(slots: usize) -> Result<Arc<RuntimeEnv>> {
-    let share = (memory_limit() / slots.max(1)).max(64 << 20);
+    let share = (memory_limit() / slots.max(1)).max(16 << 20);
     Ok(RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(share)))
         .build_arc()?)
@@ -228,6 +237,40 @@ pub fn cores() -> usize {
 #[cfg(test)]
 mod tests {
     use super::parse_size;
+
+    /// A model that prefers sort-merge joins gets them even with one partition
+    /// left to it: two partitions and repartitioned joins, whatever else says.
+    #[tokio::test]
+    async fn preferring_sort_merge_joins_gives_the_session_what_they_need() {
+        let settings = std::collections::BTreeMap::from([
+            ("datafusion.optimizer.prefer_hash_join".to_string(), "FALSE".to_string()),
+            (
+                "datafusion.optimizer.repartition_joins".to_string(),
+                "false".to_string(),
+            ),
+        ]);
+        let ctx = super::session_with(1, &settings).unwrap();
+        let options = ctx.state().config().options().clone();
+        assert_eq!(options.execution.target_partitions, 2);
+        assert!(options.optimizer.repartition_joins);
+        assert!(!options.execution.parquet.schema_force_view_types);
+        let join = "SELECT count(*) FROM generate_series(1, 10) a JOIN generate_series(1, 10) b ON a.value = b.value";
+        let plan = ctx.sql(join).await.unwrap().create_physical_plan().await.unwrap();
+        let text = deltalake::datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(true)
+            .to_string();
+        assert!(text.contains("SortMergeJoin"), "{text}");
+
+        let ctx = super::session(1).unwrap();
+        let plan = ctx.sql(join).await.unwrap().create_physical_plan().await.unwrap();
+        let text = deltalake::datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(true)
+            .to_string();
+        assert!(
+            text.contains("HashJoinExec") && !text.contains("SortMergeJoin"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn sizes_parse_with_binary_units() {

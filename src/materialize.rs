@@ -530,7 +530,8 @@ impl Incremental<'_> {
 
         // Keys whose open version has other tracked values: their new version is inserted
         // through a NULL merge key, while the same row with its real key closes the old one.
-        let ctx = SessionContext::new_with_state(self.state.clone());
+        let state = hash_joins(&self.state);
+        let ctx = SessionContext::new_with_state(state.clone());
         let current = ctx
             .read_table(engine::provider(&ctx, &table).await?)?
             .filter(ident("is_current").is_true())?;
@@ -581,7 +582,7 @@ impl Incremental<'_> {
             .with_source_alias("s")
             .with_target_alias("t")
             .with_merge_schema(merge_schema)
-            .with_session_state(Arc::new(self.state.clone()))
+            .with_session_state(Arc::new(state))
             .with_commit_properties(self.props())
             .when_matched_update(|u| {
                 u.predicate(t_col("row_hash").not_eq(s_col("row_hash")))
@@ -944,6 +945,15 @@ fn small_build_side(state: &SessionState) -> SessionState {
     o.join_reordering = false;
     o.hash_join_single_partition_threshold = usize::MAX;
     o.hash_join_single_partition_threshold_rows = usize::MAX;
+    state
+}
+
+/// `state` with hash joins, whatever the model's settings prefer: scd2's merge is
+/// planned for them (under DataFusion 55's sort-merge join its outer join gave NULLs
+/// in the non-nullable `is_current`).
+fn hash_joins(state: &SessionState) -> SessionState {
+    let mut state = state.clone();
+    state.config_mut().options_mut().optimizer.prefer_hash_join = true;
     state
 }
 

@@ -578,6 +578,39 @@ struct ColumnFile {
     pii: bool,
 }
 
+/// Options under `datafusion.optimizer` and `datafusion.execution` that change what
+/// a model computes or the types it writes, not only how it runs.
+const MEANING_SETTINGS: &[(&str, &str)] = &[
+    (
+        "datafusion.execution.time_zone",
+        "it changes the results of date and time functions",
+    ),
+    (
+        "datafusion.execution.enable_ansi_mode",
+        "it changes the results of casts and arithmetic",
+    ),
+    (
+        "datafusion.execution.parquet.schema_force_view_types",
+        "it changes the string types the model reads and writes (lakemart reads Utf8)",
+    ),
+    (
+        "datafusion.execution.parquet.binary_as_string",
+        "it changes the types the model reads",
+    ),
+    (
+        "datafusion.execution.parquet.coerce_int96",
+        "it changes the types the model reads",
+    ),
+    (
+        "datafusion.execution.parquet.coerce_int96_tz",
+        "it changes the types the model reads",
+    ),
+    (
+        "datafusion.optimizer.hash_join_inlist_pushdown_max_size",
+        "delta-rs keeps it at 0 for its scans",
+    ),
+];
+
 /// A model's `[models.settings]` as DataFusion option names and values, each checked
 /// against DataFusion's own options: an unknown name (with the closest known ones) or a
 /// value of the wrong type is reported at its line and left out.
@@ -592,9 +625,22 @@ fn model_settings(
     let known: Vec<String> = ConfigOptions::default().entries().into_iter().map(|e| e.key).collect();
     let mut checked = BTreeMap::new();
     let mut scratch = ConfigOptions::default();
+    // An unquoted dotted key (`datafusion.optimizer.prefer_hash_join = false`) is a
+    // nested table in TOML: flatten it back into the option's name.
+    let mut flat: Vec<(String, toml::Value, usize)> = Vec::new();
     for (key, value) in settings {
         let line = lines.line(value.span().start);
-        let text = match value.get_ref() {
+        let mut stack = vec![(key, value.into_inner())];
+        while let Some((key, value)) = stack.pop() {
+            match value {
+                toml::Value::Table(t) => stack.extend(t.into_iter().map(|(k, v)| (format!("{key}.{k}"), v))),
+                other => flat.push((key, other, line)),
+            }
+        }
+    }
+    flat.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, value, line) in flat {
+        let text = match &value {
             toml::Value::String(s) => s.clone(),
             toml::Value::Boolean(b) => b.to_string(),
             toml::Value::Integer(i) => i.to_string(),
@@ -624,6 +670,18 @@ fn model_settings(
                         "setting '{key}': a model may set only datafusion.optimizer.* and datafusion.execution.* \
                          options (how it runs, not what its SQL means)"
                     ),
+                )
+                .at(Some(line), None)
+                .in_model(model),
+            );
+            continue;
+        }
+        if let Some(why) = MEANING_SETTINGS.iter().find(|(k, _)| *k == key).map(|(_, why)| why) {
+            diagnostics.push(
+                Diagnostic::new(
+                    rel,
+                    "config",
+                    format!("setting '{key}' may not be set per model: {why}"),
                 )
                 .at(Some(line), None)
                 .in_model(model),

@@ -235,7 +235,9 @@ fn model_settings_are_checked_against_datafusion_options() {
          \"datafusion.optimizer.prefer_hash_joins\" = false\n\
          \"datafusion.execution.batch_size\" = \"many\"\n\
          \"datafusion.sql_parser.dialect\" = \"mysql\"\n\
-         \"datafusion.execution.target_partitions\" = [2]\n",
+         \"datafusion.execution.target_partitions\" = [2]\n\
+         datafusion.execution.time_zone = \"+08:00\"\n\
+         datafusion.optimizer.prefer_hash_join = false\n",
     );
     let r = p.run(&["compile"]);
     assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
@@ -254,5 +256,19 @@ fn model_settings_are_checked_against_datafusion_options() {
     for line in expected {
         assert!(r.stderr.contains(line), "missing:\n{line}\n\nin:\n{}", r.stderr);
     }
-    assert!(r.stderr.contains("4 errors found"), "{}", r.stderr);
+    // Unquoted dotted keys are a nested table in TOML; they are read as the option's name.
+    assert!(
+        r.stderr.contains(
+            "models/foundation/customer.toml:10: error[config] in foundation.customer: setting \
+             'datafusion.execution.time_zone' may not be set per model: it changes the results of date and time functions"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("setting 'datafusion.optimizer.prefer_hash_join'"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("5 errors found"), "{}", r.stderr);
 }
