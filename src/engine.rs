@@ -38,26 +38,6 @@ pub fn session_in(
     settings: &BTreeMap<String, String>,
     runtime: Arc<RuntimeEnv>,
 ) -> Result<SessionContext> {
-    // Layers of settings, each applied in turn, later ones winning.
-    // Strings as plain Utf8, not delta-rs's default Utf8View: a hash join's
-    // output of view arrays keeps every data buffer of its build side alive, and
-    // a chain of left joins of wide per-customer tables concatenates them again
-    // at each step (aggregation.customer_holding_features at 100,000 customers:
-    // 111 s and 10 GB of memory with views, 4 s and 1.4 GB without).
-    let mut layers: Vec<Vec<(String, String)>> = vec![vec![(
-        "datafusion.execution.parquet.schema_force_view_types".to_string(),
-        "false".to_string(),
-    )]];
-    layers.push(env_overrides()?);
-    layers.push(vec![(
-        "datafusion.execution.target_partitions".to_string(),
-        partitions.max(1).to_string(),
-    )]);
-    layers.push(settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-    layers.push(vec![(
-        "datafusion.sql_parser.collect_spans".to_string(),
-        "true".to_string(),
-    )]);
     let delta = DeltaSessionContext::new_with_session_overrides(&HashMap::new())?.into_inner();
     // Same config and Delta planner, but lakemart's runtime: its memory pool, not
     // an unbounded one.
@@ -65,14 +45,24 @@ pub fn session_in(
         .with_runtime_env(runtime)
         .build();
     let options = state.config_mut().options_mut();
-    for mut layer in layers {
-        // An umbrella option (`enable_dynamic_filter_pushdown` sets three others)
-        // goes first, so a specific one of the same layer wins over it.
-        layer.sort_by_key(|(k, _)| (k != "datafusion.optimizer.enable_dynamic_filter_pushdown", k.clone()));
-        for (key, value) in layer {
-            options.set(&key, &value)?;
-        }
-    }
+    // Layers of settings, each applied in turn, later ones winning.
+    // Strings as plain Utf8, not delta-rs's default Utf8View: a hash join's
+    // output of view arrays keeps every data buffer of its build side alive, and
+    // a chain of left joins of wide per-customer tables concatenates them again
+    // at each step (aggregation.customer_holding_features at 100,000 customers:
+    // 111 s and 10 GB of memory with views, 4 s and 1.4 GB without).
+    let view_types = "datafusion.execution.parquet.schema_force_view_types";
+    apply(options, vec![(view_types.to_string(), "false".to_string())], false)?;
+    apply(options, env_overrides(), true)?;
+    let target_partitions = "datafusion.execution.target_partitions".to_string();
+    apply(options, vec![(target_partitions, partitions.max(1).to_string())], false)?;
+    apply(
+        options,
+        settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        false,
+    )?;
+    let spans = "datafusion.sql_parser.collect_spans".to_string();
+    apply(options, vec![(spans, "true".to_string())], false)?;
     // DataFusion plans sort-merge joins only with repartitioned joins over two or
     // more partitions; without them `prefer_hash_join = false` quietly gives the
     // worst hash join (one partition, the whole build side in memory).
@@ -94,21 +84,35 @@ pub fn session_in(
 
 /// DataFusion settings from the environment, as DataFusion names them: the
 /// setting `datafusion.optimizer.prefer_hash_join` is the variable
-/// `DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN`. lakemart's own settings (`--threads`,
-/// source spans) are applied after them. A value of the wrong type is an error
-/// naming the variable.
-fn env_overrides() -> Result<Vec<(String, String)>> {
-    let mut overrides = Vec::new();
-    let mut check = ConfigOptions::default();
-    for entry in ConfigOptions::default().entries() {
-        let var = entry.key.to_uppercase().replace('.', "_");
-        let Ok(value) = std::env::var(&var) else { continue };
-        check
-            .set(&entry.key, &value)
-            .map_err(|e| Error::Usage(format!("environment variable {var}={value}: {}", df_message(&e))))?;
-        overrides.push((entry.key, value));
+/// `DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN`.
+fn env_overrides() -> Vec<(String, String)> {
+    ConfigOptions::default()
+        .entries()
+        .into_iter()
+        .filter_map(|entry| std::env::var(env_var(&entry.key)).ok().map(|v| (entry.key, v)))
+        .collect()
+}
+
+fn env_var(key: &str) -> String {
+    key.to_uppercase().replace('.', "_")
+}
+
+/// Set one layer of settings. An umbrella option (`enable_dynamic_filter_pushdown`
+/// sets three others) goes first, so a specific one of the same layer wins over it.
+/// A bad value from the environment is a usage error naming the variable.
+fn apply(options: &mut ConfigOptions, mut layer: Vec<(String, String)>, from_env: bool) -> Result<()> {
+    layer.sort_by_key(|(k, _)| (k != "datafusion.optimizer.enable_dynamic_filter_pushdown", k.clone()));
+    for (key, value) in layer {
+        options.set(&key, &value).map_err(|e| match from_env {
+            true => Error::Usage(format!(
+                "environment variable {}={value}: {}",
+                env_var(&key),
+                df_message(&e)
+            )),
+            false => e.into(),
+        })?;
     }
-    Ok(overrides)
+    Ok(())
 }
 
 /// A scan of `table` that follows `ctx`'s settings (string view types, Parquet
@@ -201,8 +205,9 @@ pub fn parse_size(text: &str) -> std::result::Result<usize, String> {
 }
 
 /// The process-wide runtime: a fair spill pool of [`memory_limit`] bytes and
-/// DataFusion's default disk manager (spill files in the OS temp directory).
-fn runtime() -> Result<Arc<RuntimeEnv>> {
+/// DataFusion's default disk manager (spill files in the OS temp directory), for
+/// sessions outside a run's models (queries, serve, compile, `lakemart test`).
+pub fn runtime() -> Result<Arc<RuntimeEnv>> {
     if let Some(rt) = RUNTIME.get() {
         return Ok(Arc::clone(rt));
     }
@@ -210,12 +215,6 @@ fn runtime() -> Result<Arc<RuntimeEnv>> {
         .with_memory_pool(Arc::new(FairSpillPool::new(memory_limit())))
         .build_arc()?;
     Ok(Arc::clone(RUNTIME.get_or_init(|| rt)))
-}
-
-/// The process-wide runtime, for sessions outside a run's models (queries, serve,
-/// compile, `lakemart test`).
-pub fn shared_runtime() -> Result<Arc<RuntimeEnv>> {
-    runtime()
 }
 
 /// A runtime for one of `slots` models (or sources) a run builds at once: its own

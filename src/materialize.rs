@@ -939,18 +939,17 @@ const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
 /// hash table and the table's rows as the probe side, whatever the statistics say: the
 /// probe side is never buffered, and its rows keep their order.
 fn small_build_side(state: &SessionState) -> SessionState {
-    let mut state = state.clone();
+    let mut state = hash_joins(state);
     let o = &mut state.config_mut().options_mut().optimizer;
-    o.prefer_hash_join = true; // whatever DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN says
     o.join_reordering = false;
     o.hash_join_single_partition_threshold = usize::MAX;
     o.hash_join_single_partition_threshold_rows = usize::MAX;
     state
 }
 
-/// `state` with hash joins, whatever the model's settings prefer: scd2's merge is
-/// planned for them (under DataFusion 55's sort-merge join its outer join gave NULLs
-/// in the non-nullable `is_current`).
+/// `state` with hash joins, whatever the model's settings or the environment prefer:
+/// lakemart's own joins are planned for them (under DataFusion 55's sort-merge join,
+/// scd2's merge gave NULLs in the non-nullable `is_current`).
 fn hash_joins(state: &SessionState) -> SessionState {
     let mut state = state.clone();
     state.config_mut().options_mut().optimizer.prefer_hash_join = true;

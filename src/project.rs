@@ -611,6 +611,44 @@ const MEANING_SETTINGS: &[(&str, &str)] = &[
     ),
 ];
 
+/// One model setting as the text DataFusion parses, or why it cannot be set.
+fn check_setting(
+    key: &str,
+    value: &toml::Value,
+    known: &[String],
+    scratch: &mut deltalake::datafusion::config::ConfigOptions,
+) -> std::result::Result<String, String> {
+    let text = match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        other => {
+            return Err(format!(
+                "setting '{key}': expected a string, number or boolean, found {}",
+                other.type_str()
+            ));
+        }
+    };
+    if !key.starts_with("datafusion.optimizer.") && !key.starts_with("datafusion.execution.") {
+        return Err(format!(
+            "setting '{key}': a model may set only datafusion.optimizer.* and datafusion.execution.* \
+             options (how it runs, not what its SQL means)"
+        ));
+    }
+    if let Some((_, why)) = MEANING_SETTINGS.iter().find(|(k, _)| *k == key) {
+        return Err(format!("setting '{key}' may not be set per model: {why}"));
+    }
+    if !known.iter().any(|k| k == key) {
+        let hint = crate::compile::suggest(key, known.iter().map(String::as_str));
+        return Err(format!("setting '{key}' is not a DataFusion option{hint}"));
+    }
+    scratch
+        .set(key, &text)
+        .map_err(|e| format!("setting '{key}' = {text}: {}", crate::error::df_message(&e)))?;
+    Ok(text)
+}
+
 /// A model's `[models.settings]` as DataFusion option names and values, each checked
 /// against DataFusion's own options: an unknown name (with the closest known ones) or a
 /// value of the wrong type is reported at its line and left out.
@@ -640,80 +678,16 @@ fn model_settings(
     }
     flat.sort_by(|a, b| a.0.cmp(&b.0));
     for (key, value, line) in flat {
-        let text = match &value {
-            toml::Value::String(s) => s.clone(),
-            toml::Value::Boolean(b) => b.to_string(),
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Float(f) => f.to_string(),
-            other => {
-                diagnostics.push(
-                    Diagnostic::new(
-                        rel,
-                        "config",
-                        format!(
-                            "setting '{key}': expected a string, number or boolean, found {}",
-                            other.type_str()
-                        ),
-                    )
+        match check_setting(&key, &value, &known, &mut scratch) {
+            Ok(text) => {
+                checked.insert(key, text);
+            }
+            Err(message) => diagnostics.push(
+                Diagnostic::new(rel, "config", message)
                     .at(Some(line), None)
                     .in_model(model),
-                );
-                continue;
-            }
-        };
-        if !key.starts_with("datafusion.optimizer.") && !key.starts_with("datafusion.execution.") {
-            diagnostics.push(
-                Diagnostic::new(
-                    rel,
-                    "config",
-                    format!(
-                        "setting '{key}': a model may set only datafusion.optimizer.* and datafusion.execution.* \
-                         options (how it runs, not what its SQL means)"
-                    ),
-                )
-                .at(Some(line), None)
-                .in_model(model),
-            );
-            continue;
+            ),
         }
-        if let Some(why) = MEANING_SETTINGS.iter().find(|(k, _)| *k == key).map(|(_, why)| why) {
-            diagnostics.push(
-                Diagnostic::new(
-                    rel,
-                    "config",
-                    format!("setting '{key}' may not be set per model: {why}"),
-                )
-                .at(Some(line), None)
-                .in_model(model),
-            );
-            continue;
-        }
-        if !known.contains(&key) {
-            let hint = crate::compile::suggest(&key, known.iter().map(String::as_str));
-            diagnostics.push(
-                Diagnostic::new(
-                    rel,
-                    "config",
-                    format!("setting '{key}' is not a DataFusion option{hint}"),
-                )
-                .at(Some(line), None)
-                .in_model(model),
-            );
-            continue;
-        }
-        if let Err(e) = scratch.set(&key, &text) {
-            diagnostics.push(
-                Diagnostic::new(
-                    rel,
-                    "config",
-                    format!("setting '{key}' = {text}: {}", crate::error::df_message(&e)),
-                )
-                .at(Some(line), None)
-                .in_model(model),
-            );
-            continue;
-        }
-        checked.insert(key, text);
     }
     checked
 }

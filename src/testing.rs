@@ -85,7 +85,7 @@ pub async fn run_tests_command(
     let run_id = crate::run::new_run_id();
     let (mut pass, mut warn, mut fail) = (0, 0, 0);
     for model in compiled.model_order().iter().filter(|m| nodes.contains(*m)) {
-        let outcomes = test_model(compiled, lakehouse, model, biz_date, engine::shared_runtime()?).await?;
+        let outcomes = test_model(compiled, lakehouse, model, biz_date, engine::runtime()?).await?;
         for o in &outcomes {
             match o.status {
                 TestStatus::Pass => pass += 1,
