@@ -318,6 +318,14 @@ pub async fn run(
                         r.rows = w.rows;
                         r.delta_version = Some(w.version);
                         r.note = w.note;
+                        if let Some(rejected) = r.ingest.as_ref().map(|s| s.rows_rejected).filter(|n| *n > 0) {
+                            let table = r.model.strip_prefix("src.").unwrap_or(&r.model);
+                            let rejects = format!("{rejected} rejected: see {}.{table}", crate::store::REJECTS);
+                            r.note = Some(match r.note.take() {
+                                Some(note) => format!("{note}; {rejects}"),
+                                None => rejects,
+                            });
+                        }
                     }
                     Err(e) => {
                         r.status = Status::Failed;

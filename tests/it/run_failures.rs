@@ -527,3 +527,35 @@ fn a_model_runs_with_its_own_datafusion_settings() {
         .expect("ranked in manifest");
     assert_eq!(ranked["settings"]["datafusion.optimizer.prefer_hash_join"], "false");
 }
+
+/// A source that loads with rejected rows says so in the run's progress, with the
+/// table that holds them, rather than only a smaller row count.
+#[test]
+fn a_run_says_how_many_rows_a_source_rejected_and_where_they_are() {
+    let p = tiny_project();
+    p.write(
+        "landing/2024-06-30/core/customer_20240630.csv",
+        "cust_id,balance,open_date\nC1,100.50,2020-01-01\nC2,abc,2021-02-03\nC3,7.25,\n",
+    );
+    let r = p.run(&["run", "--date", "2024-06-30"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.contains("success  src.core_customer — 2 rows in")
+                && l.ends_with("(1 rejected: see _rejects.core_customer)")),
+        "{}",
+        r.stderr
+    );
+    let q = p.run(&[
+        "query",
+        "SELECT line, reason FROM _rejects.core_customer",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        q.stdout, "line,reason\n3,\"'abc' is not a decimal(18,2)\"\n",
+        "{}",
+        q.stderr
+    );
+}
