@@ -129,6 +129,12 @@ pub enum Error {
     Internal(String),
 }
 
+impl From<deltalake::arrow::error::ArrowError> for Error {
+    fn from(e: deltalake::arrow::error::ArrowError) -> Error {
+        Error::DataFusion(e.into())
+    }
+}
+
 impl Error {
     /// The process exit code for this error (see docs/operations in DESIGN.md):
     /// 1 a model, test or source failed; 2 usage, config or compile error.

@@ -38,6 +38,7 @@ pub mod maintain;
 pub mod materialize;
 pub mod project;
 pub mod query;
+pub mod rowdiff;
 pub mod run;
 pub mod select;
 pub mod serve;

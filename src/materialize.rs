@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
-use deltalake::arrow::array::Array;
+use deltalake::arrow::array::{Array, RecordBatch, StringArray};
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use deltalake::arrow::row::Rows;
 use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
 use deltalake::datafusion::common::{Column, JoinType, ScalarValue};
 use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::execution::SessionState;
-use deltalake::datafusion::functions::expr_fn::{coalesce, concat_ws, md5};
 use deltalake::datafusion::functions_aggregate::expr_fn::{count, max, min};
-use deltalake::datafusion::logical_expr::{Expr, LogicalPlan, cast, ident, lit, when};
+use deltalake::datafusion::logical_expr::{Expr, LogicalPlan, cast, ident, lit};
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
@@ -25,6 +25,7 @@ use deltalake::protocol::SaveMode;
 use crate::engine;
 use crate::error::{Error, Result, df_message};
 use crate::project::{Layer, Materialization, ModelMeta, OnSchemaChange};
+use crate::rowdiff;
 use crate::store::{CommitTag, Lakehouse, WriteOutcome, commit_properties, days_since_epoch};
 
 /// The open end of an scd2 version.
@@ -614,7 +615,6 @@ impl Incremental<'_> {
 
     async fn snapshot_diff(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
         let keys = self.meta.unique_key.clone();
-        check_unique(&df, &keys, self.tag).await?;
         let names = self.output_names_of_plan();
         let snapshot = hashed(df, &self.non_key(&names))?;
 
@@ -624,52 +624,116 @@ impl Incremental<'_> {
             Some(day_before) => crate::history::version_as_of(&table, day_before).await?,
             None => None,
         };
-        let mut before = table.clone();
         let ctx = SessionContext::new_with_state(self.state.clone());
         let previous = match base {
             Some(v) => {
+                let mut before = table.clone();
                 if Some(v) != table.version() {
                     before.load_version(v).await?;
                 }
-                let mut renamed: Vec<Expr> = names.iter().map(|c| ident(c).alias(format!("__t_{c}"))).collect();
-                renamed.push(ident("row_hash").alias("__t_row_hash"));
-                ctx.read_table(engine::provider(&ctx, &before).await?)?
-                    .select(renamed)?
+                Some(ctx.read_table(engine::provider(&ctx, &before).await?)?)
             }
-            None => {
-                // The table was created on this very date: every row is an insert.
-                let empty = snapshot.clone().limit(0, Some(0))?;
-                let mut renamed: Vec<Expr> = names.iter().map(|c| ident(c).alias(format!("__t_{c}"))).collect();
-                renamed.push(ident("row_hash").alias("__t_row_hash"));
-                empty.select(renamed)?
+            // The table was created on this very date: every row is an insert.
+            None => None,
+        };
+
+        // Only keys and row hashes are sorted and compared; whole rows are read again
+        // for the changed keys alone.
+        let type_of = |df: &DataFrame, c: &str| -> Result<DataType> {
+            Ok(df.schema().field_with_unqualified_name(c)?.data_type().clone())
+        };
+        let key_types: Vec<DataType> = keys
+            .iter()
+            .map(|k| Ok(normal(&type_of(&snapshot, k)?)))
+            .collect::<Result<_>>()?;
+        let narrow = |df: DataFrame| -> Result<DataFrame> {
+            let mut cols: Vec<Expr> = keys
+                .iter()
+                .zip(&key_types)
+                .map(|(k, t)| cast(ident(k), t.clone()).alias(k.as_str()))
+                .collect();
+            cols.push(cast(ident("row_hash"), DataType::Utf8).alias("row_hash"));
+            Ok(df
+                .select(cols)?
+                .sort(keys.iter().map(|k| ident(k).sort(true, true)).collect())?)
+        };
+        let converter = rowdiff::key_converter(&key_types)?;
+        let new_keys = narrow(snapshot.clone())?.execute_stream().await?;
+        let old_keys = match &previous {
+            Some(p) => Some(narrow(p.clone())?.execute_stream().await?),
+            None => None,
+        };
+        let compared = match rowdiff::compare(&converter, keys.len(), new_keys, old_keys).await? {
+            Ok(c) => c,
+            Err(rowdiff::Refused::NullKey) => {
+                return Err(model_err(
+                    self.tag,
+                    format!(
+                        "a row has no unique_key ({} is NULL); snapshot_diff compares rows by key: \
+                         filter such rows out or give them a key in the model's SQL",
+                        keys.join(", ")
+                    ),
+                ));
+            }
+            Err(rowdiff::Refused::Duplicate { key, times, keys: n }) => {
+                let values = converter.convert_rows([key.row()])?;
+                let shown = keys
+                    .iter()
+                    .zip(&values)
+                    .map(|(k, a)| Ok(format!("{k}={}", ScalarValue::try_from_array(a.as_ref(), 0)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                return Err(duplicate_error(self.tag, &shown, times, n));
             }
         };
-        let left: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let right: Vec<String> = keys.iter().map(|k| format!("__t_{k}")).collect();
-        let right_refs: Vec<&str> = right.iter().map(String::as_str).collect();
-        let joined = snapshot.join(previous, JoinType::Full, &left, &right_refs, None)?;
+
+        // The change set: whole rows of the snapshot for new and changed keys, the
+        // table's last rows for keys that are gone.
+        let mut all = names.clone();
+        all.push("row_hash".into());
+        let types: Vec<DataType> = all.iter().map(|c| type_of(&snapshot, c)).collect::<Result<_>>()?;
+        let state = small_build_side(&self.state);
+        let kctx = SessionContext::new_with_state(state.clone());
+        let probe: Vec<String> = keys.iter().map(|k| format!("__c_{k}")).collect();
+        let key_table = |rows: &Rows, kinds: Vec<&str>, side: &DataFrame| -> Result<DataFrame> {
+            let mut fields = Vec::new();
+            let mut columns = Vec::new();
+            for ((k, p), a) in keys.iter().zip(&probe).zip(converter.convert_rows(rows.iter())?) {
+                let t = type_of(side, k)?;
+                columns.push(deltalake::arrow::compute::cast(&a, &t)?);
+                fields.push(Field::new(p, t, true));
+            }
+            fields.push(Field::new("change_type", DataType::Utf8, false));
+            columns.push(Arc::new(StringArray::from(kinds)));
+            let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+            Ok(kctx.read_batch(batch)?)
+        };
+        let rows_of = |keyed: DataFrame, side: DataFrame| -> Result<DataFrame> {
+            let side_cols: Vec<String> = side.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let left: Vec<&str> = probe.iter().map(String::as_str).collect();
+            let right: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let mut cols: Vec<Expr> = all
+                .iter()
+                .zip(&types)
+                .map(|(c, t)| {
+                    let v = if side_cols.contains(c) {
+                        ident(c)
+                    } else {
+                        lit(ScalarValue::Null)
+                    };
+                    cast(v, t.clone()).alias(c.as_str())
+                })
+                .collect();
+            cols.push(ident("change_type"));
+            Ok(keyed.join(side, JoinType::Inner, &left, &right, None)?.select(cols)?)
+        };
+        let kinds = compared.inserted.iter().map(|&i| if i { "I" } else { "U" }).collect();
+        let mut changes = rows_of(key_table(&compared.changed, kinds, &snapshot)?, snapshot.clone())?;
+        if let Some(p) = previous.filter(|_| compared.gone.num_rows() > 0) {
+            let kinds = vec!["D"; compared.gone.num_rows()];
+            changes = changes.union(rows_of(key_table(&compared.gone, kinds, &p)?, p)?)?;
+        }
+        self.write_changes(changes, &state).await?;
         let k0 = &keys[0];
-        let change = when(ident(format!("__t_{k0}")).is_null(), lit("I"))
-            .when(ident(k0.as_str()).is_null(), lit("D"))
-            .when(ident("row_hash").not_eq(ident("__t_row_hash")), lit("U"))
-            .end()?;
-        let mut exprs: Vec<Expr> = names
-            .iter()
-            .map(|c| {
-                when(ident(k0.as_str()).is_null(), ident(format!("__t_{c}")))
-                    .otherwise(ident(c.as_str()))
-                    .map(|e| e.alias(c.as_str()))
-            })
-            .collect::<std::result::Result<_, _>>()?;
-        exprs.push(
-            when(ident(k0.as_str()).is_null(), ident("__t_row_hash"))
-                .otherwise(ident("row_hash"))?
-                .alias("row_hash"),
-        );
-        exprs.push(change.alias("change_type"));
-        let changes = joined.select(exprs)?.filter(ident("change_type").is_not_null())?;
-        // Both sides are whole tables: a sort-merge join stays within the memory limit.
-        self.write_changes(changes, &spilling_joins(&self.state)).await?;
 
         // Apply the change set, read back from its own table.
         let changes_table = self
@@ -685,8 +749,6 @@ impl Incremental<'_> {
         let Some(range) = key_range(&delta, k0).await? else {
             return unchanged(&table, "the run produced no rows");
         };
-        let mut all = names.clone();
-        all.push("row_hash".into());
         if !merge_schema && !range.has_null_keys() {
             // Deleted keys drop out with the replaced rows; the others come back changed.
             let rows = range.rows;
@@ -819,19 +881,14 @@ fn normal(dt: &DataType) -> DataType {
     }
 }
 
-/// `df` plus `row_hash`: md5 over each column's own md5 (NULL as `-`), so no
-/// value can shift into its neighbour, whatever characters it holds.
+/// `df` plus `row_hash` over `columns` ([`rowdiff::row_hash`]).
 fn hashed(df: DataFrame, columns: &[String]) -> Result<DataFrame> {
-    let parts: Vec<Expr> = columns
-        .iter()
-        .map(|c| coalesce(vec![md5(cast(ident(c), DataType::Utf8)), lit("-")]))
-        .collect();
-    let hash = if parts.is_empty() {
+    let hash = if columns.is_empty() {
         lit("")
     } else {
-        md5(concat_ws(lit("|"), parts))
+        rowdiff::row_hash(columns.iter().map(ident).collect())
     };
-    Ok(df.with_column("row_hash", cast(hash, DataType::Utf8))?)
+    Ok(df.with_column("row_hash", hash)?)
 }
 
 /// Fail on incoming rows that share a key, naming one such key and the count.
@@ -858,15 +915,21 @@ async fn check_unique(df: &DataFrame, keys: &[String], tag: &CommitTag) -> Resul
         shown.push(format!("{k}={v}"));
     }
     let n = ScalarValue::try_from_array(b.column(keys.len()).as_ref(), 0)?;
-    Err(model_err(
+    Err(duplicate_error(tag, &shown, n, total as u64))
+}
+
+/// Incoming rows share a key: `shown` is one such key (`name=value` per column),
+/// appearing `times` times; `keys` keys are duplicated in all.
+fn duplicate_error(tag: &CommitTag, shown: &[String], times: impl std::fmt::Display, keys: u64) -> Error {
+    model_err(
         tag,
         format!(
-            "duplicate unique_key in the incoming rows: {} appears {n} times ({total} key{} duplicated); \
+            "duplicate unique_key in the incoming rows: {} appears {times} times ({keys} key{} duplicated); \
              deduplicate in the model's SQL",
             shown.join(", "),
-            if total == 1 { "" } else { "s" }
+            if keys == 1 { "" } else { "s" }
         ),
-    ))
+    )
 }
 
 /// What a run's rows hold of their first key column.
@@ -953,18 +1016,6 @@ fn small_build_side(state: &SessionState) -> SessionState {
 fn hash_joins(state: &SessionState) -> SessionState {
     let mut state = state.clone();
     state.config_mut().options_mut().optimizer.prefer_hash_join = true;
-    state
-}
-
-/// `state` joining two inputs too big for memory: sort-merge joins, whose sorts spill
-/// to disk within the memory limit (a hash join's build side cannot spill). DataFusion
-/// plans a sort-merge join only with at least two partitions.
-fn spilling_joins(state: &SessionState) -> SessionState {
-    let mut state = state.clone();
-    let o = state.config_mut().options_mut();
-    o.optimizer.prefer_hash_join = false;
-    o.optimizer.repartition_joins = true;
-    o.execution.target_partitions = o.execution.target_partitions.max(2);
     state
 }
 

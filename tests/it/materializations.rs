@@ -939,6 +939,80 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
 }
 
 #[test]
+fn snapshot_diff_refuses_duplicate_or_missing_keys_and_commits_nothing() {
+    let cols = &[("acct_no", "string"), ("balance", "decimal(18,2)")];
+    let p = project(
+        "account",
+        cols,
+        &[
+            (D1, "A1,100.00\nA2,200.00\nA3,300.00\n"),
+            // A2 three times and A3 twice: two keys duplicated.
+            (D2, "A1,100.00\nA2,210.00\nA2,220.00\nA2,230.00\nA3,300.00\nA3,310.00\n"),
+        ],
+    );
+    models(
+        &p,
+        "account",
+        "[[models]]\nname = \"account_current\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"acct_no\"]\n",
+        &[(
+            "account_current",
+            "SELECT acct_no, balance FROM src.core_account WHERE biz_date = $biz_date\n",
+        )],
+    );
+    let model = "foundation.account_current";
+    let cur_q = "SELECT acct_no, balance FROM foundation.account_current ORDER BY acct_no";
+    let chg_q = "SELECT biz_date, acct_no, change_type FROM foundation.account_current_changes \
+                 ORDER BY biz_date, acct_no";
+    let day1 = rows("acct_no,balance", &["A1,100.00", "A2,200.00", "A3,300.00"]);
+    let changes1 = rows(
+        "biz_date,acct_no,change_type",
+        &["2024-07-01,A1,I", "2024-07-01,A2,I", "2024-07-01,A3,I"],
+    );
+    run_date(&p, D1);
+    let versions = commits(&p, model).len();
+
+    let (code, ev, stderr) = run_json(&p, &["run", "--date", D2]);
+    assert_eq!(code, 1, "{ev:?}\n{stderr}");
+    let err = failed_error(&ev, model);
+    let w = words(&err);
+    assert!(
+        w.contains(&"A2") && w.contains(&"3"),
+        "first duplicated key and its count: {err}"
+    );
+    assert!(err.contains("2 keys duplicated"), "{err}");
+    assert_eq!(csv(&p, cur_q), day1);
+    assert_eq!(csv(&p, chg_q), changes1, "no change set for the refused date");
+    assert_eq!(commits(&p, model).len(), versions, "nothing committed");
+
+    // A row without a key cannot be compared: refused the same way.
+    land(&p, "account", cols, D2, "A1,100.00\n,50.00\nA2,200.00\n");
+    let (code, ev, stderr) = run_json(&p, &["run", "--date", D2]);
+    assert_eq!(code, 1, "{ev:?}\n{stderr}");
+    let err = failed_error(&ev, model);
+    assert!(err.contains("acct_no is NULL"), "{err}");
+    assert_eq!(csv(&p, cur_q), day1);
+    assert_eq!(commits(&p, model).len(), versions, "nothing committed");
+
+    // The clean re-delivery runs: A3 gone, A2 changed.
+    land(&p, "account", cols, D2, "A1,100.00\nA2,250.00\n");
+    run_date(&p, D2);
+    assert_eq!(csv(&p, cur_q), rows("acct_no,balance", &["A1,100.00", "A2,250.00"]));
+    assert_eq!(
+        csv(&p, chg_q),
+        rows(
+            "biz_date,acct_no,change_type",
+            &[
+                "2024-07-01,A1,I",
+                "2024-07-01,A2,I",
+                "2024-07-01,A3,I",
+                "2024-07-02,A2,U",
+                "2024-07-02,A3,D"
+            ],
+        )
+    );
+}
+
+#[test]
 fn change_detection_is_not_fooled_by_delimiters_inside_values() {
     // Address lines from a `|`-delimited core extract: the text moves between two
     // columns while the concatenation stays the same. That is still a change.
