@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
-use deltalake::arrow::array::{Array, RecordBatch, StringArray};
+use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use deltalake::arrow::row::Rows;
 use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
@@ -17,10 +17,14 @@ use deltalake::datafusion::execution::SessionState;
 use deltalake::datafusion::functions_aggregate::expr_fn::{count, max, min};
 use deltalake::datafusion::logical_expr::{Expr, LogicalPlan, cast, ident, lit};
 use deltalake::datafusion::prelude::SessionContext;
-use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitBuilder;
 use deltalake::kernel::transaction::CommitProperties;
+use deltalake::kernel::{Action, Add, Remove, Transaction};
 use deltalake::operations::write::SchemaMode;
+use deltalake::protocol::DeltaOperation;
 use deltalake::protocol::SaveMode;
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use futures::StreamExt;
 
 use crate::engine;
 use crate::error::{Error, Result, df_message};
@@ -408,9 +412,9 @@ impl Incremental<'_> {
                 None => None,
             };
             let rows = range.rows;
-            let table = self.upsert_by_rewrite(table, df, &names, range, keep_incoming).await?;
+            let version = self.upsert_by_rewrite(table, df, &names, range, keep_incoming).await?;
             return Ok(WriteOutcome {
-                version: table.version().unwrap_or(0),
+                version,
                 rows,
                 note: None,
             });
@@ -753,9 +757,9 @@ impl Incremental<'_> {
             // Deleted keys drop out with the replaced rows; the others come back changed.
             let rows = range.rows;
             let keep = ident("change_type").not_eq(lit("D"));
-            let table = self.upsert_by_rewrite(table, delta, &all, range, Some(keep)).await?;
+            let version = self.upsert_by_rewrite(table, delta, &all, range, Some(keep)).await?;
             return Ok(WriteOutcome {
-                version: table.version().unwrap_or(0),
+                version,
                 rows,
                 note: None,
             });
@@ -784,12 +788,13 @@ impl Incremental<'_> {
     }
 
     /// Upsert `incoming` (whole rows of `columns`, unique on the key) by rewriting the
-    /// table's rows in the incoming key range: the rows there that no incoming key
-    /// replaces, plus the incoming rows for which `keep` holds (the others delete their
-    /// key), replace that range in one Delta commit (replaceWhere). Delta skips files whose
-    /// key statistics lie outside the range, and keeps the other rows of the files it
-    /// rewrites; the incoming keys are the hash table, the table rows stream past it in
-    /// file order, so a table clustered by its key stays clustered.
+    /// table's files whose key statistics overlap the incoming key range: their rows
+    /// that no incoming key replaces, plus the incoming rows for which `keep` holds (the
+    /// others delete their key), are written as new files, and one Delta commit removes
+    /// the old files and adds the new ones. Each touched file is read once, whole (no
+    /// predicate to re-check, no rows to rescue: delta-rs's replaceWhere read them three
+    /// times); the incoming keys are the hash table, the table rows stream past it in
+    /// file order, so a table clustered by its key stays clustered. Returns the version.
     async fn upsert_by_rewrite(
         &self,
         table: DeltaTable,
@@ -797,56 +802,83 @@ impl Incremental<'_> {
         columns: &[String],
         range: KeyRange,
         keep: Option<Expr>,
-    ) -> Result<DeltaTable> {
+    ) -> Result<u64> {
         let keys = &self.meta.unique_key;
-        let in_range = range.predicate(&keys[0]);
+        let touched = files_in_range(&table, &keys[0], &range)?;
         let state = small_build_side(&self.state);
         let ctx = SessionContext::new_with_state(state.clone());
-        let current = ctx
-            .read_table(engine::provider(&ctx, &table).await?)?
-            .filter(in_range.clone())?;
-        let probe_keys: Vec<String> = keys.iter().map(|k| format!("__in_{k}")).collect();
-        let incoming_keys = incoming.clone().select(
-            keys.iter()
-                .zip(&probe_keys)
-                .map(|(k, a)| ident(k).alias(a))
-                .collect::<Vec<_>>(),
-        )?;
-        let left: Vec<&str> = probe_keys.iter().map(String::as_str).collect();
-        let right: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let kept = incoming_keys
-            .join(current, JoinType::RightAnti, &left, &right, None)?
-            .select(columns.iter().map(ident).collect::<Vec<_>>())?;
+        let table_schema = table.snapshot()?.snapshot().arrow_schema();
         let types: Vec<DataType> = columns
             .iter()
-            .map(|c| {
-                kept.schema()
-                    .field_with_unqualified_name(c)
-                    .map(|f| f.data_type().clone())
-            })
-            .collect::<std::result::Result<_, _>>()?;
+            .map(|c| Ok(table_schema.field_with_name(c)?.data_type().clone()))
+            .collect::<Result<_>>()?;
+        let typed = |df: DataFrame| -> Result<DataFrame> {
+            Ok(df.select(
+                columns
+                    .iter()
+                    .zip(&types)
+                    .map(|(c, t)| cast(ident(c), t.clone()).alias(c.as_str()))
+                    .collect::<Vec<_>>(),
+            )?)
+        };
+        let kept = if touched.is_empty() {
+            None
+        } else {
+            let paths: Vec<String> = touched.iter().map(|r| r.path.clone()).collect();
+            let provider = table
+                .table_provider()
+                .with_file_paths(paths)
+                .with_session(Arc::new(ctx.state()))
+                .await?;
+            let current = ctx.read_table(provider)?;
+            let probe_keys: Vec<String> = keys.iter().map(|k| format!("__in_{k}")).collect();
+            let incoming_keys = incoming.clone().select(
+                keys.iter()
+                    .zip(&probe_keys)
+                    .map(|(k, a)| ident(k).alias(a))
+                    .collect::<Vec<_>>(),
+            )?;
+            let left: Vec<&str> = probe_keys.iter().map(String::as_str).collect();
+            let right: Vec<&str> = keys.iter().map(String::as_str).collect();
+            Some(typed(incoming_keys.join(
+                current,
+                JoinType::RightAnti,
+                &left,
+                &right,
+                None,
+            )?)?)
+        };
         let incoming = match keep {
             Some(k) => incoming.filter(k)?,
             None => incoming,
         };
-        let incoming = incoming.select(
-            columns
-                .iter()
-                .zip(types)
-                .map(|(c, t)| cast(ident(c), t).alias(c.as_str()))
-                .collect::<Vec<_>>(),
-        )?;
-        let all = kept.union(incoming)?;
-        let written = table
-            .write(vec![])
-            .with_input_plan(all.into_unoptimized_plan())
-            .with_session_state(Arc::new(state))
-            .with_save_mode(SaveMode::Overwrite)
-            .with_replace_where(in_range)
-            .with_target_file_size(std::num::NonZeroU64::new(KEYED_FILE_SIZE))
-            .with_commit_properties(self.props())
+        let incoming = typed(incoming)?;
+        let all = match kept {
+            Some(kept) => kept.union(incoming)?,
+            None => incoming,
+        };
+        let (adds, rows) = write_files(&table, all).await?;
+        let mut actions: Vec<Action> = touched.into_iter().map(|r| Action::Remove(r.remove)).collect();
+        let removed = actions.len();
+        let added = adds.len();
+        actions.extend(adds.into_iter().map(Action::Add));
+        let metrics = serde_json::json!({
+            "num_added_files": added,
+            "num_removed_files": removed,
+            "num_added_rows": rows,
+        });
+        let props = crate::store::commit_properties_with(self.tag, [("operationMetrics".to_string(), metrics)]);
+        let operation = DeltaOperation::Write {
+            mode: SaveMode::Overwrite,
+            partition_by: None,
+            predicate: Some(format!("{} BETWEEN {} AND {}", keys[0], sql(&range.lo), sql(&range.hi))),
+        };
+        let snapshot = table.snapshot()?;
+        let commit = CommitBuilder::from(props)
+            .with_actions(actions)
+            .build(Some(snapshot), table.log_store(), operation)
             .await?;
-        Ok(written)
+        Ok(commit.version())
     }
 
     /// Replace this date's partition of `<model>_changes`, planned with `state`.
@@ -950,13 +982,6 @@ impl KeyRange {
     fn has_null_keys(&self) -> bool {
         self.keyed != self.rows
     }
-
-    /// `key BETWEEN lo AND hi`, over the unqualified table column.
-    fn predicate(&self, key: &str) -> Expr {
-        ident(key)
-            .gt_eq(lit(self.lo.clone()))
-            .and(ident(key).lt_eq(lit(self.hi.clone())))
-    }
 }
 
 /// The range of `key` in `df` and its row counts, or None when no row has a key.
@@ -992,6 +1017,100 @@ async fn key_range(df: &DataFrame, key: &str) -> Result<Option<KeyRange>> {
         rows: n(2)?,
         keyed: n(3)?,
     }))
+}
+
+/// `v` as a SQL literal, for the commit's description of what it replaced.
+fn sql(v: &ScalarValue) -> String {
+    match v {
+        ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => {
+            format!("'{}'", s.replace('\'', "''"))
+        }
+        ScalarValue::Date32(_) => format!("DATE '{v}'"),
+        other => other.to_string(),
+    }
+}
+
+/// A file of the table that a rewrite replaces.
+struct Touched {
+    path: String,
+    remove: Remove,
+}
+
+/// The table's files whose statistics of `key` may hold a value in `range` (a file
+/// without statistics, or whose bounds cannot be compared, counts as touched).
+fn files_in_range(table: &DeltaTable, key: &str, range: &KeyRange) -> Result<Vec<Touched>> {
+    let snapshot = table.snapshot()?;
+    let stats = snapshot.add_actions_table(true)?;
+    let column = |name: &str| stats.column_by_name(name).cloned();
+    let paths = column("path").ok_or_else(|| Error::Internal("add actions without path".into()))?;
+    let paths = deltalake::arrow::compute::cast(&paths, &DataType::Utf8)?;
+    let paths = paths.as_string::<i32>();
+    let bound = |name: String| -> Option<ArrayRef> {
+        column(&name).and_then(|a| deltalake::arrow::compute::cast(&a, &range.lo.data_type()).ok())
+    };
+    let (mins, maxs) = (bound(format!("min.{key}")), bound(format!("max.{key}")));
+    let value = |a: &Option<ArrayRef>, i: usize| {
+        a.as_ref()
+            .filter(|a| !a.is_null(i))
+            .and_then(|a| ScalarValue::try_from_array(a.as_ref(), i).ok())
+    };
+    let mut wanted = std::collections::HashSet::new();
+    for i in 0..stats.num_rows() {
+        let outside = match (value(&mins, i), value(&maxs, i)) {
+            (Some(min), Some(max)) => {
+                max.partial_cmp(&range.lo) == Some(std::cmp::Ordering::Less)
+                    || min.partial_cmp(&range.hi) == Some(std::cmp::Ordering::Greater)
+            }
+            _ => false,
+        };
+        if !outside {
+            wanted.insert(paths.value(i).to_string());
+        }
+    }
+    let touched: Vec<Touched> = snapshot
+        .log_data()
+        .into_iter()
+        .filter(|f| wanted.contains(f.path().as_ref()))
+        .map(|f| Touched {
+            path: f.path().to_string(),
+            remove: f.remove_action(true),
+        })
+        .collect();
+    if touched.len() != wanted.len() {
+        return Err(Error::Internal(format!(
+            "{} of {} touched files found in the table's log",
+            touched.len(),
+            wanted.len()
+        )));
+    }
+    Ok(touched)
+}
+
+/// Write `df`'s rows as new files of `table` (in ~[`KEYED_FILE_SIZE`] files, one writer
+/// per partition of the plan) without committing them: their Add actions and row count.
+async fn write_files(table: &DeltaTable, df: DataFrame) -> Result<(Vec<Add>, u64)> {
+    let streams = df.execute_stream_partitioned().await?;
+    let mut writers = tokio::task::JoinSet::new();
+    for mut stream in streams {
+        let mut writer = RecordBatchWriter::for_table(table)?.with_target_file_size(KEYED_FILE_SIZE);
+        writers.spawn(async move {
+            let mut rows = 0u64;
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                rows += batch.num_rows() as u64;
+                writer.write(batch).await?;
+            }
+            Ok::<_, Error>((writer.flush().await?, rows))
+        });
+    }
+    let mut adds = Vec::new();
+    let mut rows = 0;
+    while let Some(done) = writers.join_next().await {
+        let (a, r) = done.map_err(|e| Error::Internal(format!("file writer stopped: {e}")))??;
+        adds.extend(a);
+        rows += r;
+    }
+    Ok((adds, rows))
 }
 
 /// Target size of the files of keyed tables (merge, snapshot_diff): small enough that a

@@ -355,7 +355,15 @@ async fn replace_biz_date_of(
 }
 
 pub fn commit_properties(tag: &CommitTag) -> CommitProperties {
-    CommitProperties::default().with_metadata([
+    commit_properties_with(tag, [])
+}
+
+/// [`commit_properties`] plus `extra` entries of the commit's metadata.
+pub fn commit_properties_with(
+    tag: &CommitTag,
+    extra: impl IntoIterator<Item = (String, serde_json::Value)>,
+) -> CommitProperties {
+    let tagged = [
         (
             "lakemart.run_id".to_string(),
             serde_json::Value::from(tag.run_id.clone()),
@@ -365,7 +373,8 @@ pub fn commit_properties(tag: &CommitTag) -> CommitProperties {
             serde_json::Value::from(tag.biz_date.to_string()),
         ),
         ("lakemart.model".to_string(), serde_json::Value::from(tag.model.clone())),
-    ])
+    ];
+    CommitProperties::default().with_metadata(tagged.into_iter().chain(extra))
 }
 
 /// Version and rows added, read back from the commit's own metrics.
