@@ -368,7 +368,35 @@ impl Incremental<'_> {
             write = write.with_target_file_size(std::num::NonZeroU64::new(KEYED_FILE_SIZE));
         }
         let written = write.await?;
+        if m == Materialization::SnapshotDiff
+            && let Err(e) = self.keep_sorted_keys(&written).await
+        {
+            tracing::warn!("{}: the table's sorted keys are not kept ({e})", self.tag.model);
+        }
         crate::store::outcome(&written).await
+    }
+
+    /// Keep the sorted keys of a snapshot_diff table just built whole, so that the
+    /// next business date reads them in order ([`rowdiff::KeyKeeper`]).
+    async fn keep_sorted_keys(&self, table: &DeltaTable) -> Result<()> {
+        let Some(version) = table.version() else {
+            return Ok(());
+        };
+        let ctx = SessionContext::new_with_state(self.state.clone());
+        let df = ctx.read_table(engine::provider(&ctx, table).await?)?;
+        let keys = &self.meta.unique_key;
+        let key_types = keys
+            .iter()
+            .map(|k| Ok(normal(df.schema().field_with_unqualified_name(k)?.data_type())))
+            .collect::<Result<Vec<_>>>()?;
+        let stream = sorted_keys(df, keys, &key_types)?.execute_stream().await?;
+        let keeper = rowdiff::KeyKeeper::new(table.log_store().object_store(None), &self.tag.run_id, stream.schema())?;
+        let mut teed = keeper.tee(stream);
+        while let Some(batch) = teed.next().await {
+            batch?;
+        }
+        keeper.keep(version).await;
+        Ok(())
     }
 
     fn output_names_of_plan(&self) -> Vec<String> {
@@ -620,7 +648,8 @@ impl Incremental<'_> {
     async fn snapshot_diff(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
         let keys = self.meta.unique_key.clone();
         let names = self.output_names_of_plan();
-        let snapshot = hashed(df, &self.non_key(&names))?;
+        let hashed_columns = self.non_key(&names);
+        let snapshot = hashed(df.clone(), &hashed_columns)?;
 
         // Compare with the table as it was before this business date, so a re-run
         // of the date finds the same changes.
@@ -650,22 +679,36 @@ impl Incremental<'_> {
             .iter()
             .map(|k| Ok(normal(&type_of(&snapshot, k)?)))
             .collect::<Result<_>>()?;
-        let narrow = |df: DataFrame| -> Result<DataFrame> {
-            let mut cols: Vec<Expr> = keys
-                .iter()
-                .zip(&key_types)
-                .map(|(k, t)| cast(ident(k), t.clone()).alias(k.as_str()))
-                .collect();
-            cols.push(cast(ident("row_hash"), DataType::Utf8).alias("row_hash"));
-            Ok(df
-                .select(cols)?
-                .sort(keys.iter().map(|k| ident(k).sort(true, true)).collect())?)
-        };
+        let started = std::time::Instant::now();
         let converter = rowdiff::key_converter(&key_types)?;
-        let new_keys = narrow(snapshot.clone())?.execute_stream().await?;
-        let old_keys = match &previous {
-            Some(p) => Some(narrow(p.clone())?.execute_stream().await?),
+        let new_keys = sorted_keys(snapshot.clone(), &keys, &key_types)?
+            .execute_stream()
+            .await?;
+        // The snapshot's sorted keys become the table's when this run's changes are
+        // applied to the version they were compared with (not on a re-run of an
+        // earlier date, whose changes go onto a later version).
+        let store = table.log_store().object_store(None);
+        let keeper = match base.filter(|&v| Some(v) == table.version()) {
+            Some(_) => Some(rowdiff::KeyKeeper::new(
+                store.clone(),
+                &self.tag.run_id,
+                new_keys.schema(),
+            )?),
             None => None,
+        };
+        let new_keys = match &keeper {
+            Some(k) => k.tee(new_keys),
+            None => new_keys,
+        };
+        let old_keys = match (&previous, base) {
+            (Some(p), Some(v)) => Some(match rowdiff::kept_keys(&store, v, &new_keys.schema()).await? {
+                Some(kept) => {
+                    tracing::debug!("{}: reading the sorted keys kept for version {v}", self.tag.model);
+                    kept
+                }
+                None => sorted_keys(p.clone(), &keys, &key_types)?.execute_stream().await?,
+            }),
+            _ => None,
         };
         let compared = match rowdiff::compare(&converter, keys.len(), new_keys, old_keys).await? {
             Ok(c) => c,
@@ -690,6 +733,13 @@ impl Incremental<'_> {
             }
         };
 
+        tracing::debug!(
+            "{}: snapshot_diff compared keys and hashes in {:.1?}: {} new or changed, {} gone",
+            self.tag.model,
+            started.elapsed(),
+            compared.changed.num_rows(),
+            compared.gone.num_rows()
+        );
         // The change set: whole rows of the snapshot for new and changed keys, the
         // table's last rows for keys that are gone.
         let mut all = names.clone();
@@ -712,14 +762,21 @@ impl Incremental<'_> {
             Ok(kctx.read_batch(batch)?)
         };
         let rows_of = |keyed: DataFrame, side: DataFrame| -> Result<DataFrame> {
-            let side_cols: Vec<String> = side.schema().fields().iter().map(|f| f.name().clone()).collect();
             let left: Vec<&str> = probe.iter().map(String::as_str).collect();
             let right: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let joined = keyed.join(side, JoinType::Inner, &left, &right, None)?;
+            // The snapshot's rows are hashed after the join: for the changed keys alone.
+            let has = |df: &DataFrame, c: &str| df.schema().fields().iter().any(|f| f.name() == c);
+            let joined = if has(&joined, "row_hash") {
+                joined
+            } else {
+                hashed(joined, &hashed_columns)?
+            };
             let mut cols: Vec<Expr> = all
                 .iter()
                 .zip(&types)
                 .map(|(c, t)| {
-                    let v = if side_cols.contains(c) {
+                    let v = if has(&joined, c) {
                         ident(c)
                     } else {
                         lit(ScalarValue::Null)
@@ -728,15 +785,20 @@ impl Incremental<'_> {
                 })
                 .collect();
             cols.push(ident("change_type"));
-            Ok(keyed.join(side, JoinType::Inner, &left, &right, None)?.select(cols)?)
+            Ok(joined.select(cols)?)
         };
         let kinds = compared.inserted.iter().map(|&i| if i { "I" } else { "U" }).collect();
-        let mut changes = rows_of(key_table(&compared.changed, kinds, &snapshot)?, snapshot.clone())?;
+        let mut changes = rows_of(key_table(&compared.changed, kinds, &snapshot)?, df)?;
         if let Some(p) = previous.filter(|_| compared.gone.num_rows() > 0) {
             let kinds = vec!["D"; compared.gone.num_rows()];
             changes = changes.union(rows_of(key_table(&compared.gone, kinds, &p)?, p)?)?;
         }
         self.write_changes(changes, &state).await?;
+        tracing::debug!(
+            "{}: snapshot_diff wrote the change set at {:.1?}",
+            self.tag.model,
+            started.elapsed()
+        );
         let k0 = &keys[0];
 
         // Apply the change set, read back from its own table.
@@ -751,6 +813,10 @@ impl Incremental<'_> {
             .filter(ident("biz_date").eq(date_lit(today)))?
             .drop_columns(&["biz_date"])?;
         let Some(range) = key_range(&delta, k0).await? else {
+            // Nothing changed: the table's keys are the snapshot's.
+            if let (Some(k), Some(version)) = (keeper, table.version()) {
+                k.keep(version).await;
+            }
             return unchanged(&table, "the run produced no rows");
         };
         if !merge_schema && !range.has_null_keys() {
@@ -758,6 +824,9 @@ impl Incremental<'_> {
             let rows = range.rows;
             let keep = ident("change_type").not_eq(lit("D"));
             let version = self.upsert_by_rewrite(table, delta, &all, range, Some(keep)).await?;
+            if let Some(k) = keeper {
+                k.keep(version).await;
+            }
             return Ok(WriteOutcome {
                 version,
                 rows,
@@ -780,6 +849,9 @@ impl Incremental<'_> {
             })?
             .await?;
         let rows = metrics.num_target_rows_inserted + metrics.num_target_rows_updated + metrics.num_target_rows_deleted;
+        if let (Some(k), Some(version)) = (keeper, table.version()) {
+            k.keep(version).await;
+        }
         Ok(WriteOutcome {
             version: table.version().unwrap_or(0),
             rows: rows as u64,
@@ -857,7 +929,15 @@ impl Incremental<'_> {
             Some(kept) => kept.union(incoming)?,
             None => incoming,
         };
+        let started = std::time::Instant::now();
         let (adds, rows) = write_files(&table, all).await?;
+        tracing::debug!(
+            "{}: rewrote {} of the table's files as {} in {:.1?} ({rows} rows)",
+            self.tag.model,
+            touched.len(),
+            adds.len(),
+            started.elapsed()
+        );
         let mut actions: Vec<Action> = touched.into_iter().map(|r| Action::Remove(r.remove)).collect();
         let removed = actions.len();
         let added = adds.len();
@@ -921,6 +1001,20 @@ fn hashed(df: DataFrame, columns: &[String]) -> Result<DataFrame> {
         rowdiff::row_hash(columns.iter().map(ident).collect())
     };
     Ok(df.with_column("row_hash", hash)?)
+}
+
+/// `df`'s keys (cast to `key_types`) and `row_hash` (as `Utf8`), sorted by the keys:
+/// what snapshot_diff compares.
+fn sorted_keys(df: DataFrame, keys: &[String], key_types: &[DataType]) -> Result<DataFrame> {
+    let mut cols: Vec<Expr> = keys
+        .iter()
+        .zip(key_types)
+        .map(|(k, t)| cast(ident(k), t.clone()).alias(k.as_str()))
+        .collect();
+    cols.push(cast(ident("row_hash"), DataType::Utf8).alias("row_hash"));
+    Ok(df
+        .select(cols)?
+        .sort(keys.iter().map(|k| ident(k).sort(true, true)).collect())?)
 }
 
 /// Fail on incoming rows that share a key, naming one such key and the count.

@@ -2,6 +2,10 @@
 //! new snapshot are new, changed or gone against the table, read from two streams of
 //! `(key…, row_hash)` in key order, in one pass, with one batch of each side in memory.
 //!
+//! The snapshot's sorted `(key…, row_hash)` are kept beside the table for the version
+//! it becomes ([`KeyKeeper`]), so the next business date reads the table's side in
+//! order ([`kept_keys`]) instead of sorting it again.
+//!
 //! Part of the storage layer, beside materialize.rs (its only caller).
 
 use std::cmp::Ordering;
@@ -11,16 +15,32 @@ use std::sync::Arc;
 
 use deltalake::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use deltalake::arrow::compute::{SortOptions, cast};
+use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
     UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use deltalake::arrow::row::{OwnedRow, Row, RowConverter, Rows, SortField};
+use deltalake::datafusion::error::DataFusionError;
 use deltalake::datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use deltalake::datafusion::physical_plan::SendableRecordBatchStream;
+use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use deltalake::logstore::ObjectStoreRef;
+use deltalake::logstore::object_store::buffered::BufWriter;
+use deltalake::logstore::object_store::path::Path;
+use deltalake::logstore::object_store::{ObjectStore as _, ObjectStoreExt as _};
+use deltalake::parquet::arrow::arrow_reader::ArrowReaderOptions;
+use deltalake::parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
+use deltalake::parquet::arrow::async_writer::AsyncArrowWriter;
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::errors::{ParquetError, Result as ParquetResult};
+use deltalake::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use deltalake::parquet::file::properties::WriterProperties;
+use futures::FutureExt;
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use twox_hash::XxHash64;
 
 use crate::error::{Error, Result};
@@ -256,8 +276,10 @@ pub async fn compare(
         gone: converter.empty_rows(0, 0),
     };
     // Both sides sort their whole input before the first batch: let the sorts run together.
+    let started = std::time::Instant::now();
     let (n, o) = futures::join!(new.fill(converter), old.fill(converter));
     let (mut has_new, mut has_old) = (n?, o?);
+    tracing::debug!("first sorted keys of both sides after {:.1?}", started.elapsed());
     // The current run of one key in the snapshot, and the duplicates found so far.
     let mut run = 0u64;
     let mut duplicate: Option<(OwnedRow, u64)> = None;
@@ -332,6 +354,194 @@ pub async fn compare(
         }));
     }
     Ok(Ok(out))
+}
+
+/// Where lakemart keeps the sorted `(key…, row_hash)` of a snapshot_diff table's
+/// versions, relative to the table's root. Delta readers and VACUUM leave
+/// `_`-prefixed folders alone; lakemart prunes it ([`KEPT_VERSIONS`]).
+pub const KEPT_KEYS_DIR: &str = "_lakemart/sorted_keys";
+/// Versions whose sorted keys are kept: the newest, the one a re-run of the same
+/// business date compares with, and one more.
+pub const KEPT_VERSIONS: usize = 3;
+
+fn kept_path(version: u64) -> Path {
+    Path::from(format!("{KEPT_KEYS_DIR}/v{version:020}.parquet"))
+}
+
+/// The sorted keys and row hashes kept for the table's `version`, as a stream in key
+/// order; None when none were kept or they lack `schema`'s columns and types (then the
+/// caller sorts the table's own keys).
+pub async fn kept_keys(
+    store: &ObjectStoreRef,
+    version: u64,
+    schema: &SchemaRef,
+) -> Result<Option<SendableRecordBatchStream>> {
+    let path = kept_path(version);
+    let size = match store.head(&path).await {
+        Ok(meta) => meta.size,
+        Err(deltalake::ObjectStoreError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(Error::Delta(e.into())),
+    };
+    let reader = StoreFile {
+        store: store.clone(),
+        path: path.clone(),
+        size,
+    };
+    let builder = match ParquetRecordBatchStreamBuilder::new(reader).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!("{path}: {e}; sorting the table's keys instead");
+            return Ok(None);
+        }
+    };
+    let found = builder.schema().fields();
+    let same = found.len() == schema.fields().len()
+        && found
+            .iter()
+            .zip(schema.fields())
+            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+    if !same {
+        return Ok(None);
+    }
+    let stream = builder.build().map_err(|e| Error::Delta(e.into()))?;
+    let stream = stream.map(move |b| {
+        b.map_err(|e| {
+            DataFusionError::External(
+                format!(
+                    "reading {path} (the table's sorted keys, kept by lakemart: delete the file \
+                     and the table's keys are sorted instead): {e}"
+                )
+                .into(),
+            )
+        })
+    });
+    Ok(Some(Box::pin(RecordBatchStreamAdapter::new(schema.clone(), stream))))
+}
+
+/// A Parquet file of an object store, read by ranges.
+struct StoreFile {
+    store: ObjectStoreRef,
+    path: Path,
+    size: u64,
+}
+
+impl AsyncFileReader for StoreFile {
+    fn get_bytes(&mut self, range: std::ops::Range<u64>) -> BoxFuture<'_, ParquetResult<bytes::Bytes>> {
+        async move {
+            self.store
+                .get_range(&self.path, range)
+                .await
+                .map_err(|e| ParquetError::External(Box::new(e)))
+        }
+        .boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, ParquetResult<Arc<ParquetMetaData>>> {
+        async move {
+            let size = self.size;
+            let metadata = ParquetMetaDataReader::new()
+                .with_arrow_reader_options(options)
+                .load_and_finish(self, size)
+                .await?;
+            Ok(Arc::new(metadata))
+        }
+        .boxed()
+    }
+}
+
+/// Keeps a sorted `(key…, row_hash)` stream for the version a run commits: the batches
+/// are written as they pass ([`KeyKeeper::tee`]) and the file takes the version's name
+/// once it is committed ([`KeyKeeper::keep`]). Keeping is an optimisation: a failure
+/// is logged, never the run's error.
+pub struct KeyKeeper {
+    store: ObjectStoreRef,
+    temp: Path,
+    writer: Arc<futures::lock::Mutex<Option<AsyncArrowWriter<BufWriter>>>>,
+}
+
+impl KeyKeeper {
+    /// A keeper writing `schema`'s batches to a file of its own for run `run_id`.
+    pub fn new(store: ObjectStoreRef, run_id: &str, schema: SchemaRef) -> Result<Self> {
+        let temp = Path::from(format!("{KEPT_KEYS_DIR}/run-{run_id}.parquet"));
+        // Keys and hashes are unique: no dictionaries.
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_dictionary_enabled(false)
+            .set_max_row_group_row_count(Some(1 << 20))
+            .build();
+        let writer = AsyncArrowWriter::try_new(BufWriter::new(store.clone(), temp.clone()), schema, Some(props))
+            .map_err(|e| Error::Delta(e.into()))?;
+        Ok(Self {
+            store,
+            temp,
+            writer: Arc::new(futures::lock::Mutex::new(Some(writer))),
+        })
+    }
+
+    /// `stream`, unchanged, with each batch also written to the keeper's file.
+    pub fn tee(&self, stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
+        let schema = stream.schema();
+        let writer = self.writer.clone();
+        let temp = self.temp.clone();
+        let teed = stream.then(move |b| {
+            let (writer, temp) = (writer.clone(), temp.clone());
+            async move {
+                if let Ok(batch) = &b {
+                    let mut w = writer.lock().await;
+                    if let Some(file) = w.as_mut()
+                        && let Err(e) = file.write(batch).await
+                    {
+                        tracing::warn!("{temp}: {e}; the sorted keys are not kept");
+                        *w = None;
+                    }
+                }
+                b
+            }
+        });
+        Box::pin(RecordBatchStreamAdapter::new(schema, teed))
+    }
+
+    /// Keep the file as the sorted keys of the table's `version` (the stream must have
+    /// been read to its end), and drop those of all but the newest [`KEPT_VERSIONS`].
+    pub async fn keep(self, version: u64) {
+        let temp = self.temp.clone();
+        if let Err(e) = self.try_keep(version).await {
+            tracing::warn!("{temp}: {e}; the sorted keys of version {version} are not kept");
+        }
+    }
+
+    async fn try_keep(self, version: u64) -> Result<()> {
+        let Some(file) = self.writer.lock().await.take() else {
+            return Ok(());
+        };
+        file.close().await.map_err(|e| Error::Delta(e.into()))?;
+        let delta = |e: deltalake::ObjectStoreError| Error::Delta(e.into());
+        self.store
+            .rename(&self.temp, &kept_path(version))
+            .await
+            .map_err(delta)?;
+        // Runs hold the lakehouse lock: another run's file is a crashed run's.
+        let mut kept = Vec::new();
+        let mut listing = self.store.list(Some(&Path::from(KEPT_KEYS_DIR)));
+        while let Some(meta) = listing.next().await {
+            let path = meta.map_err(delta)?.location;
+            match path.filename() {
+                Some(name) if name.starts_with('v') => kept.push(path),
+                Some(name) if name.starts_with("run-") => {
+                    self.store.delete(&path).await.map_err(delta)?;
+                }
+                _ => {}
+            }
+        }
+        kept.sort();
+        for old in kept.iter().rev().skip(KEPT_VERSIONS) {
+            self.store.delete(old).await.map_err(delta)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

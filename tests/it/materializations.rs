@@ -938,6 +938,95 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
     );
 }
 
+/// The table versions whose sorted keys snapshot_diff keeps beside `table`.
+fn kept_key_versions(p: &TempProject, table: &str) -> Vec<u64> {
+    let dir = p
+        .lakehouse()
+        .join(table.replace('.', "/"))
+        .join("_lakemart/sorted_keys");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut versions: Vec<u64> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|n| {
+            n.strip_prefix('v')
+                .and_then(|n| n.strip_suffix(".parquet"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("only kept versions' files remain in {}: {n}", dir.display()))
+        })
+        .collect();
+    versions.sort();
+    versions
+}
+
+#[test]
+fn snapshot_diff_keeps_the_newest_sorted_keys_and_finds_the_same_changes_without_them() {
+    let cols = &[("acct_no", "string"), ("balance", "decimal(18,2)")];
+    let day5 = "2024-07-05";
+    let day6 = "2024-07-06";
+    let p = project(
+        "account",
+        cols,
+        &[
+            (D1, "A1,100.00\nA2,200.00\nA3,300.00\n"),
+            (D2, "A1,100.00\nA2,210.00\nA3,300.00\n"),
+            (D3, "A1,100.00\nA2,210.00\nA4,400.00\n"),
+            (D4, "A1,110.00\nA2,210.00\nA4,400.00\n"),
+            (day5, "A0,50.00\nA1,110.00\nA4,410.00\n"),
+            (day6, "A0,50.00\nA1,120.00\nA4,410.00\nA5,500.00\n"),
+        ],
+    );
+    models(
+        &p,
+        "account",
+        "[[models]]\nname = \"account_current\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"acct_no\"]\n",
+        &[(
+            "account_current",
+            "SELECT acct_no, balance FROM src.core_account WHERE biz_date = $biz_date\n",
+        )],
+    );
+    let model = "foundation.account_current";
+    let cur_q = "SELECT acct_no, balance FROM foundation.account_current ORDER BY acct_no";
+    let chg_q = "SELECT acct_no, change_type FROM foundation.account_current_changes \
+                 WHERE biz_date = DATE '{d}' ORDER BY acct_no";
+    let day = |date: &str, current: &[&str], changes: &[&str]| {
+        run_date(&p, date);
+        assert_eq!(csv(&p, cur_q), rows("acct_no,balance", current), "current after {date}");
+        assert_eq!(
+            csv(&p, &chg_q.replace("{d}", date)),
+            rows("acct_no,change_type", changes),
+            "changes of {date}"
+        );
+        let newest = commits(&p, model).len() as u64 - 1;
+        assert_eq!(kept_key_versions(&p, model).last(), Some(&newest), "after {date}");
+    };
+    // The first build keeps its sorted keys too; then each date's, the newest three.
+    day(D1, &["A1,100.00", "A2,200.00", "A3,300.00"], &["A1,I", "A2,I", "A3,I"]);
+    assert_eq!(kept_key_versions(&p, model), [0]);
+    day(D2, &["A1,100.00", "A2,210.00", "A3,300.00"], &["A2,U"]);
+    day(D3, &["A1,100.00", "A2,210.00", "A4,400.00"], &["A3,D", "A4,I"]);
+    day(D4, &["A1,110.00", "A2,210.00", "A4,400.00"], &["A1,U"]);
+    assert_eq!(kept_key_versions(&p, model), [1, 2, 3]);
+
+    // Without them (deleted), the table's own keys are sorted: the same changes.
+    std::fs::remove_dir_all(p.lakehouse().join("foundation/account_current/_lakemart")).unwrap();
+    day(day5, &["A0,50.00", "A1,110.00", "A4,410.00"], &["A0,I", "A2,D", "A4,U"]);
+    assert_eq!(kept_key_versions(&p, model), [4]);
+
+    // A damaged file is passed over the same way.
+    let kept = p
+        .lakehouse()
+        .join("foundation/account_current/_lakemart/sorted_keys/v00000000000000000004.parquet");
+    std::fs::write(&kept, "not parquet").unwrap();
+    day(
+        day6,
+        &["A0,50.00", "A1,120.00", "A4,410.00", "A5,500.00"],
+        &["A1,U", "A5,I"],
+    );
+    assert_eq!(kept_key_versions(&p, model), [4, 5]);
+}
+
 #[test]
 fn snapshot_diff_refuses_duplicate_or_missing_keys_and_commits_nothing() {
     let cols = &[("acct_no", "string"), ("balance", "decimal(18,2)")];
