@@ -158,7 +158,8 @@ PY
     timed duckdb-rewrite "$PY" "$HERE/merge/peers.py" rewrite "$WORK/run/$TARGET_TABLE" \
         "$WORK/run/src/core_account_delta" $D2 "$WORK/rewrite.parquet"
     fresh "$BASE"
-    timed lakemart-snapshot-diff "${LM_DIFF[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
+    # Its phases (compare, change set, rewrite) are logged at debug level: WORK/err-lakemart-snapshot-diff.txt.
+    RUST_LOG=lakemart=debug timed lakemart-snapshot-diff "${LM_DIFF[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
         --select foundation.account_current --format json
     fresh "$BASE"
     timed lakemart-overwrite "${LM_DIFF[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \

@@ -403,7 +403,10 @@ pub async fn kept_keys(
     if !same {
         return Ok(None);
     }
-    let stream = builder.build().map_err(|e| Error::Delta(e.into()))?;
+    let stream = builder
+        .with_batch_size(8192)
+        .build()
+        .map_err(|e| Error::Delta(e.into()))?;
     let stream = stream.map(move |b| {
         b.map_err(|e| {
             DataFusionError::External(
