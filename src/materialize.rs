@@ -390,11 +390,12 @@ impl Incremental<'_> {
             .map(|k| Ok(normal(df.schema().field_with_unqualified_name(k)?.data_type())))
             .collect::<Result<Vec<_>>>()?;
         let stream = sorted_keys(df, keys, &key_types)?.execute_stream().await?;
-        let keeper = rowdiff::KeyKeeper::new(table.log_store().object_store(None), &self.tag.run_id, stream.schema())?;
-        let mut teed = keeper.tee(stream);
+        let store = table.log_store().object_store(None);
+        let (keeper, mut teed) = rowdiff::KeyKeeper::tee(store, &self.tag.run_id, stream)?;
         while let Some(batch) = teed.next().await {
             batch?;
         }
+        drop(teed);
         keeper.keep(version).await;
         Ok(())
     }
@@ -688,17 +689,12 @@ impl Incremental<'_> {
         // applied to the version they were compared with (not on a re-run of an
         // earlier date, whose changes go onto a later version).
         let store = table.log_store().object_store(None);
-        let keeper = match base.filter(|&v| Some(v) == table.version()) {
-            Some(_) => Some(rowdiff::KeyKeeper::new(
-                store.clone(),
-                &self.tag.run_id,
-                new_keys.schema(),
-            )?),
-            None => None,
-        };
-        let new_keys = match &keeper {
-            Some(k) => k.tee(new_keys),
-            None => new_keys,
+        let (keeper, new_keys) = match base.filter(|&v| Some(v) == table.version()) {
+            Some(_) => {
+                let (k, s) = rowdiff::KeyKeeper::tee(store.clone(), &self.tag.run_id, new_keys)?;
+                (Some(k), s)
+            }
+            None => (None, new_keys),
         };
         let old_keys = match (&previous, base) {
             (Some(p), Some(v)) => Some(match rowdiff::kept_keys(&store, v, &new_keys.schema()).await? {

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::hash::Hasher;
 use std::sync::Arc;
 
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder};
 use deltalake::arrow::compute::{SortOptions, cast};
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::arrow::datatypes::{
@@ -26,6 +26,7 @@ use deltalake::datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use deltalake::datafusion::physical_plan::SendableRecordBatchStream;
+use deltalake::datafusion::physical_plan::common::spawn_buffered;
 use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use deltalake::logstore::ObjectStoreRef;
 use deltalake::logstore::object_store::buffered::BufWriter;
@@ -268,8 +269,10 @@ pub async fn compare(
     new: SendableRecordBatchStream,
     old: Option<SendableRecordBatchStream>,
 ) -> Result<std::result::Result<Compared, Refused>> {
-    let mut new = Side::new(Some(new), keys, converter);
-    let mut old = Side::new(old, keys, converter);
+    // Each side is read (the sort's merge of its spills, a kept file's decoding) by a
+    // task of its own, beside the walk.
+    let mut new = Side::new(Some(spawn_buffered(new, 2)), keys, converter);
+    let mut old = Side::new(old.map(|o| spawn_buffered(o, 2)), keys, converter);
     let mut out = Compared {
         changed: converter.empty_rows(0, 0),
         inserted: Vec::new(),
@@ -456,18 +459,25 @@ impl AsyncFileReader for StoreFile {
 }
 
 /// Keeps a sorted `(key…, row_hash)` stream for the version a run commits: the batches
-/// are written as they pass ([`KeyKeeper::tee`]) and the file takes the version's name
-/// once it is committed ([`KeyKeeper::keep`]). Keeping is an optimisation: a failure
-/// is logged, never the run's error.
+/// are written as they pass ([`KeyKeeper::tee`]), by a task of their own so the stream's
+/// reader does not wait on Parquet encoding, and the file takes the version's name once
+/// it is committed ([`KeyKeeper::keep`]). Keeping is an optimisation: a failure is
+/// logged, never the run's error.
 pub struct KeyKeeper {
     store: ObjectStoreRef,
     temp: Path,
-    writer: Arc<futures::lock::Mutex<Option<AsyncArrowWriter<BufWriter>>>>,
+    /// The writing task; it ends, giving the writer back, when the stream has ended.
+    task: tokio::task::JoinHandle<Option<AsyncArrowWriter<BufWriter>>>,
 }
 
 impl KeyKeeper {
-    /// A keeper writing `schema`'s batches to a file of its own for run `run_id`.
-    pub fn new(store: ObjectStoreRef, run_id: &str, schema: SchemaRef) -> Result<Self> {
+    /// `stream`, unchanged, with each batch also written to a file of run `run_id`.
+    pub fn tee(
+        store: ObjectStoreRef,
+        run_id: &str,
+        stream: SendableRecordBatchStream,
+    ) -> Result<(KeyKeeper, SendableRecordBatchStream)> {
+        let schema = stream.schema();
         let temp = Path::from(format!("{KEPT_KEYS_DIR}/run-{run_id}.parquet"));
         // Keys and hashes are unique: no dictionaries.
         let props = WriterProperties::builder()
@@ -475,40 +485,37 @@ impl KeyKeeper {
             .set_dictionary_enabled(false)
             .set_max_row_group_row_count(Some(1 << 20))
             .build();
-        let writer = AsyncArrowWriter::try_new(BufWriter::new(store.clone(), temp.clone()), schema, Some(props))
-            .map_err(|e| Error::Delta(e.into()))?;
-        Ok(Self {
-            store,
-            temp,
-            writer: Arc::new(futures::lock::Mutex::new(Some(writer))),
-        })
-    }
-
-    /// `stream`, unchanged, with each batch also written to the keeper's file.
-    pub fn tee(&self, stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
-        let schema = stream.schema();
-        let writer = self.writer.clone();
-        let temp = self.temp.clone();
-        let teed = stream.then(move |b| {
-            let (writer, temp) = (writer.clone(), temp.clone());
-            async move {
-                if let Ok(batch) = &b {
-                    let mut w = writer.lock().await;
-                    if let Some(file) = w.as_mut()
-                        && let Err(e) = file.write(batch).await
-                    {
-                        tracing::warn!("{temp}: {e}; the sorted keys are not kept");
-                        *w = None;
-                    }
+        let mut writer =
+            AsyncArrowWriter::try_new(BufWriter::new(store.clone(), temp.clone()), schema.clone(), Some(props))
+                .map_err(|e| Error::Delta(e.into()))?;
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<RecordBatch>(4);
+        let name = temp.clone();
+        let task = tokio::spawn(async move {
+            let mut ok = true;
+            while let Some(batch) = receiver.recv().await {
+                if ok && let Err(e) = writer.write(&batch).await {
+                    tracing::warn!("{name}: {e}; the sorted keys are not kept");
+                    ok = false;
                 }
-                b
             }
+            ok.then_some(writer)
         });
-        Box::pin(RecordBatchStreamAdapter::new(schema, teed))
+        // The sender lives in the stream's state and is dropped at its end.
+        let teed = futures::stream::unfold((stream, Some(sender)), |(mut stream, sender)| async move {
+            let b = stream.next().await?;
+            if let (Ok(batch), Some(s)) = (&b, &sender) {
+                // A writer that stopped only means nothing is kept.
+                let _ = s.send(batch.clone()).await;
+            }
+            Some((b, (stream, sender)))
+        });
+        let keeper = KeyKeeper { store, temp, task };
+        Ok((keeper, Box::pin(RecordBatchStreamAdapter::new(schema, teed))))
     }
 
     /// Keep the file as the sorted keys of the table's `version` (the stream must have
-    /// been read to its end), and drop those of all but the newest [`KEPT_VERSIONS`].
+    /// been read to its end: this waits for the writer), and drop those of all but the
+    /// newest [`KEPT_VERSIONS`].
     pub async fn keep(self, version: u64) {
         let temp = self.temp.clone();
         if let Err(e) = self.try_keep(version).await {
@@ -517,7 +524,11 @@ impl KeyKeeper {
     }
 
     async fn try_keep(self, version: u64) -> Result<()> {
-        let Some(file) = self.writer.lock().await.take() else {
+        let written = self
+            .task
+            .await
+            .map_err(|e| Error::Internal(format!("the sorted keys' writer stopped: {e}")))?;
+        let Some(file) = written else {
             return Ok(());
         };
         file.close().await.map_err(|e| Error::Delta(e.into()))?;
@@ -550,7 +561,7 @@ impl KeyKeeper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deltalake::arrow::array::{Int32Array, RecordBatch, StringArray};
+    use deltalake::arrow::array::{Int32Array, StringArray};
     use deltalake::arrow::datatypes::{Field, Schema};
     use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
