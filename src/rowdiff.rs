@@ -363,9 +363,9 @@ pub async fn compare(
 /// versions, relative to the table's root. Delta readers and VACUUM leave
 /// `_`-prefixed folders alone; lakemart prunes it ([`KEPT_VERSIONS`]).
 pub const KEPT_KEYS_DIR: &str = "_lakemart/sorted_keys";
-/// Versions whose sorted keys are kept: the newest, the one a re-run of the same
-/// business date compares with, and one more.
-pub const KEPT_VERSIONS: usize = 3;
+/// Versions whose sorted keys are kept: the newest, and the one a re-run of the same
+/// business date compares with (each is ~22 bytes a row: 875 MB for 40M accounts).
+pub const KEPT_VERSIONS: usize = 2;
 
 fn kept_path(version: u64) -> Path {
     Path::from(format!("{KEPT_KEYS_DIR}/v{version:020}.parquet"))
