@@ -385,10 +385,7 @@ impl Incremental<'_> {
         let ctx = SessionContext::new_with_state(self.state.clone());
         let df = ctx.read_table(engine::provider(&ctx, table).await?)?;
         let keys = &self.meta.unique_key;
-        let key_types = keys
-            .iter()
-            .map(|k| Ok(normal(df.schema().field_with_unqualified_name(k)?.data_type())))
-            .collect::<Result<Vec<_>>>()?;
+        let key_types = key_types(&df, keys)?;
         let stream = sorted_keys(df, keys, &key_types)?.execute_stream().await?;
         let store = table.log_store().object_store(None);
         let (keeper, mut teed) = rowdiff::KeyKeeper::tee(store, &self.tag.run_id, stream)?;
@@ -676,10 +673,7 @@ impl Incremental<'_> {
         let type_of = |df: &DataFrame, c: &str| -> Result<DataType> {
             Ok(df.schema().field_with_unqualified_name(c)?.data_type().clone())
         };
-        let key_types: Vec<DataType> = keys
-            .iter()
-            .map(|k| Ok(normal(&type_of(&snapshot, k)?)))
-            .collect::<Result<_>>()?;
+        let key_types = key_types(&snapshot, &keys)?;
         let started = std::time::Instant::now();
         let converter = rowdiff::key_converter(&key_types)?;
         let new_keys = sorted_keys(snapshot.clone(), &keys, &key_types)?
@@ -795,9 +789,24 @@ impl Incremental<'_> {
             self.tag.model,
             started.elapsed()
         );
-        let k0 = &keys[0];
+        let outcome = self.apply_change_set(table, &ctx, &keys, &all, merge_schema).await?;
+        // Applied or empty, the table's keys are now the snapshot's.
+        if let Some(k) = keeper {
+            k.keep(outcome.version).await;
+        }
+        Ok(outcome)
+    }
 
-        // Apply the change set, read back from its own table.
+    /// Apply this date's change set, read back from `<model>_changes`, to `table`.
+    async fn apply_change_set(
+        &self,
+        table: DeltaTable,
+        ctx: &SessionContext,
+        keys: &[String],
+        all: &[String],
+        merge_schema: bool,
+    ) -> Result<WriteOutcome> {
+        let k0 = &keys[0];
         let changes_table = self
             .lakehouse
             .open(self.layer, &format!("{}_changes", self.table))
@@ -805,24 +814,17 @@ impl Incremental<'_> {
             .ok_or_else(|| Error::Internal("change set table vanished".into()))?;
         let today = days_since_epoch(self.tag.biz_date);
         let delta = ctx
-            .read_table(engine::provider(&ctx, &changes_table).await?)?
+            .read_table(engine::provider(ctx, &changes_table).await?)?
             .filter(ident("biz_date").eq(date_lit(today)))?
             .drop_columns(&["biz_date"])?;
         let Some(range) = key_range(&delta, k0).await? else {
-            // Nothing changed: the table's keys are the snapshot's.
-            if let (Some(k), Some(version)) = (keeper, table.version()) {
-                k.keep(version).await;
-            }
             return unchanged(&table, "the run produced no rows");
         };
         if !merge_schema && !range.has_null_keys() {
             // Deleted keys drop out with the replaced rows; the others come back changed.
             let rows = range.rows;
             let keep = ident("change_type").not_eq(lit("D"));
-            let version = self.upsert_by_rewrite(table, delta, &all, range, Some(keep)).await?;
-            if let Some(k) = keeper {
-                k.keep(version).await;
-            }
+            let version = self.upsert_by_rewrite(table, delta, all, range, Some(keep)).await?;
             return Ok(WriteOutcome {
                 version,
                 rows,
@@ -830,7 +832,7 @@ impl Incremental<'_> {
             });
         }
         let (table, metrics) = table
-            .merge(delta, join_on(&keys).and(range_predicate(k0, range.bounds())))
+            .merge(delta, join_on(keys).and(range_predicate(k0, range.bounds())))
             .with_source_alias("s")
             .with_target_alias("t")
             .with_merge_schema(merge_schema)
@@ -845,9 +847,6 @@ impl Incremental<'_> {
             })?
             .await?;
         let rows = metrics.num_target_rows_inserted + metrics.num_target_rows_updated + metrics.num_target_rows_deleted;
-        if let (Some(k), Some(version)) = (keeper, table.version()) {
-            k.keep(version).await;
-        }
         Ok(WriteOutcome {
             version: table.version().unwrap_or(0),
             rows: rows as u64,
@@ -997,6 +996,13 @@ fn hashed(df: DataFrame, columns: &[String]) -> Result<DataFrame> {
         rowdiff::row_hash(columns.iter().map(ident).collect())
     };
     Ok(df.with_column("row_hash", hash)?)
+}
+
+/// The types `keys` are compared as in `df` ([`normal`]).
+fn key_types(df: &DataFrame, keys: &[String]) -> Result<Vec<DataType>> {
+    keys.iter()
+        .map(|k| Ok(normal(df.schema().field_with_unqualified_name(k)?.data_type())))
+        .collect()
 }
 
 /// `df`'s keys (cast to `key_types`) and `row_hash` (as `Utf8`), sorted by the keys:

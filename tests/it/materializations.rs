@@ -938,6 +938,22 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
     );
 }
 
+/// A project whose `account_current` is a snapshot_diff model of `acct_no, balance`
+/// from the extract `account` (`cols`) landed for `days`.
+fn account_diff_project(cols: &[(&str, &str)], days: &[(&str, &str)]) -> TempProject {
+    let p = project("account", cols, days);
+    models(
+        &p,
+        "account",
+        "[[models]]\nname = \"account_current\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"acct_no\"]\n",
+        &[(
+            "account_current",
+            "SELECT acct_no, balance FROM src.core_account WHERE biz_date = $biz_date\n",
+        )],
+    );
+    p
+}
+
 /// The table versions whose sorted keys snapshot_diff keeps beside `table`.
 fn kept_key_versions(p: &TempProject, table: &str) -> Vec<u64> {
     let dir = p
@@ -965,8 +981,7 @@ fn snapshot_diff_keeps_the_newest_sorted_keys_and_finds_the_same_changes_without
     let cols = &[("acct_no", "string"), ("balance", "decimal(18,2)")];
     let day5 = "2024-07-05";
     let day6 = "2024-07-06";
-    let p = project(
-        "account",
+    let p = account_diff_project(
         cols,
         &[
             (D1, "A1,100.00\nA2,200.00\nA3,300.00\n"),
@@ -976,15 +991,6 @@ fn snapshot_diff_keeps_the_newest_sorted_keys_and_finds_the_same_changes_without
             (day5, "A0,50.00\nA1,110.00\nA4,410.00\n"),
             (day6, "A0,50.00\nA1,120.00\nA4,410.00\nA5,500.00\n"),
         ],
-    );
-    models(
-        &p,
-        "account",
-        "[[models]]\nname = \"account_current\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"acct_no\"]\n",
-        &[(
-            "account_current",
-            "SELECT acct_no, balance FROM src.core_account WHERE biz_date = $biz_date\n",
-        )],
     );
     let model = "foundation.account_current";
     let cur_q = "SELECT acct_no, balance FROM foundation.account_current ORDER BY acct_no";
@@ -1030,23 +1036,13 @@ fn snapshot_diff_keeps_the_newest_sorted_keys_and_finds_the_same_changes_without
 #[test]
 fn snapshot_diff_refuses_duplicate_or_missing_keys_and_commits_nothing() {
     let cols = &[("acct_no", "string"), ("balance", "decimal(18,2)")];
-    let p = project(
-        "account",
+    let p = account_diff_project(
         cols,
         &[
             (D1, "A1,100.00\nA2,200.00\nA3,300.00\n"),
             // A2 three times and A3 twice: two keys duplicated.
             (D2, "A1,100.00\nA2,210.00\nA2,220.00\nA2,230.00\nA3,300.00\nA3,310.00\n"),
         ],
-    );
-    models(
-        &p,
-        "account",
-        "[[models]]\nname = \"account_current\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"acct_no\"]\n",
-        &[(
-            "account_current",
-            "SELECT acct_no, balance FROM src.core_account WHERE biz_date = $biz_date\n",
-        )],
     );
     let model = "foundation.account_current";
     let cur_q = "SELECT acct_no, balance FROM foundation.account_current ORDER BY acct_no";
