@@ -36,6 +36,7 @@ pub mod lineage;
 pub mod lowcode;
 pub mod maintain;
 pub mod materialize;
+pub mod patch;
 pub mod project;
 pub mod query;
 pub mod rowdiff;

@@ -14,6 +14,7 @@ use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
 use deltalake::datafusion::common::{Column, JoinType, ScalarValue};
 use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::execution::SessionState;
+use deltalake::datafusion::execution::memory_pool::MemoryConsumer;
 use deltalake::datafusion::functions_aggregate::expr_fn::{count, max, min};
 use deltalake::datafusion::logical_expr::{Expr, LogicalPlan, cast, ident, lit};
 use deltalake::datafusion::prelude::SessionContext;
@@ -28,6 +29,7 @@ use futures::StreamExt;
 
 use crate::engine;
 use crate::error::{Error, Result, df_message};
+use crate::patch::{self, Touched};
 use crate::project::{Layer, Materialization, ModelMeta, OnSchemaChange};
 use crate::rowdiff;
 use crate::store::{CommitTag, Lakehouse, WriteOutcome, commit_properties, days_since_epoch};
@@ -888,6 +890,19 @@ impl Incremental<'_> {
                     .collect::<Vec<_>>(),
             )?)
         };
+        let keep = keep.map(Expr::is_true).unwrap_or(lit(true));
+        if !touched.is_empty() {
+            let mut held: Vec<Expr> = columns
+                .iter()
+                .zip(&types)
+                .map(|(c, t)| cast(ident(c), t.clone()).alias(c.as_str()))
+                .collect();
+            held.push(keep.clone().alias(KEEP));
+            let held = incoming.clone().select(held)?;
+            if let Some(version) = self.try_patch(&table, &touched, held, &range).await? {
+                return Ok(version);
+            }
+        }
         let kept = if touched.is_empty() {
             None
         } else {
@@ -915,11 +930,7 @@ impl Incremental<'_> {
                 None,
             )?)?)
         };
-        let incoming = match keep {
-            Some(k) => incoming.filter(k)?,
-            None => incoming,
-        };
-        let incoming = typed(incoming)?;
+        let incoming = typed(incoming.filter(keep)?)?;
         let all = match kept {
             Some(kept) => kept.union(incoming)?,
             None => incoming,
@@ -933,15 +944,33 @@ impl Incremental<'_> {
             adds.len(),
             started.elapsed()
         );
-        let mut actions: Vec<Action> = touched.into_iter().map(|r| Action::Remove(r.remove)).collect();
+        let removes = touched.into_iter().map(|r| r.remove).collect();
+        self.commit_rewrite(&table, removes, adds, rows, &range, []).await
+    }
+
+    /// Commit a rewrite of the files overlapping `range`: `removes` replaced by `adds`.
+    async fn commit_rewrite(
+        &self,
+        table: &DeltaTable,
+        removes: Vec<Remove>,
+        adds: Vec<Add>,
+        rows: u64,
+        range: &KeyRange,
+        more: impl IntoIterator<Item = (&'static str, serde_json::Value)>,
+    ) -> Result<u64> {
+        let keys = &self.meta.unique_key;
+        let mut actions: Vec<Action> = removes.into_iter().map(Action::Remove).collect();
         let removed = actions.len();
         let added = adds.len();
         actions.extend(adds.into_iter().map(Action::Add));
-        let metrics = serde_json::json!({
+        let mut metrics = serde_json::json!({
             "num_added_files": added,
             "num_removed_files": removed,
             "num_added_rows": rows,
         });
+        for (k, v) in more {
+            metrics[k] = v;
+        }
         let props = crate::store::commit_properties_with(self.tag, [("operationMetrics".to_string(), metrics)]);
         let operation = DeltaOperation::Write {
             mode: SaveMode::Overwrite,
@@ -954,6 +983,76 @@ impl Incremental<'_> {
             .build(Some(snapshot), table.log_store(), operation)
             .await?;
         Ok(commit.version())
+    }
+
+    /// Upsert by [`patch::patch`]ing the `touched` files, with `incoming` (the table's
+    /// columns and [`KEEP`]) held in memory, then writing the rows of new keys as new
+    /// files. `None` when the rows do not fit the memory pool or the table's layout
+    /// does not allow it: the caller rewrites the plain way.
+    async fn try_patch(
+        &self,
+        table: &DeltaTable,
+        touched: &[Touched],
+        incoming: DataFrame,
+        range: &KeyRange,
+    ) -> Result<Option<u64>> {
+        let pool = self.state.runtime_env().memory_pool.clone();
+        let mut memory = MemoryConsumer::new("lakemart patch").register(&pool);
+        let mut stream = incoming.execute_stream().await?;
+        let schema = stream.schema();
+        let mut batches = Vec::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            if memory.try_grow(2 * batch.get_array_memory_size()).is_err() {
+                tracing::debug!(
+                    "{}: the incoming rows do not fit the memory pool; rewriting the plain way",
+                    self.tag.model
+                );
+                return Ok(None);
+            }
+            batches.push(batch);
+        }
+        let all = deltalake::arrow::compute::concat_batches(&schema, &batches)?;
+        drop(batches);
+        let keep_at = all.num_columns() - 1;
+        let keep: Vec<bool> = all
+            .column(keep_at)
+            .as_boolean()
+            .iter()
+            .map(|k| k == Some(true))
+            .collect();
+        let mut rows = all;
+        rows.remove_column(keep_at);
+        let incoming = patch::Incoming { rows, keep };
+        let cores = self.state.config().target_partitions();
+        let Some(done) = patch::patch(
+            table,
+            touched,
+            incoming,
+            &self.meta.unique_key,
+            &self.tag.run_id,
+            &mut memory,
+            cores,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let (mut adds, mut rows) = (done.adds, done.rows);
+        if done.inserts.num_rows() > 0 {
+            let ctx = SessionContext::new_with_state(self.state.clone());
+            let (more, n) = write_files(table, ctx.read_batch(done.inserts)?).await?;
+            adds.extend(more);
+            rows += n;
+        }
+        let copied = [
+            ("num_copied_column_chunks", done.copied.into()),
+            ("num_encoded_column_chunks", done.encoded.into()),
+        ];
+        let version = self
+            .commit_rewrite(table, done.removes, adds, rows, range, copied)
+            .await?;
+        Ok(Some(version))
     }
 
     /// Replace this date's partition of `<model>_changes`, planned with `state`.
@@ -1127,11 +1226,6 @@ fn sql(v: &ScalarValue) -> String {
 }
 
 /// A file of the table that a rewrite replaces.
-struct Touched {
-    path: String,
-    remove: Remove,
-}
-
 /// The table's files whose statistics of `key` may hold a value in `range` (a file
 /// without statistics, or whose bounds cannot be compared, counts as touched).
 fn files_in_range(table: &DeltaTable, key: &str, range: &KeyRange) -> Result<Vec<Touched>> {
@@ -1170,6 +1264,7 @@ fn files_in_range(table: &DeltaTable, key: &str, range: &KeyRange) -> Result<Vec
         .map(|f| Touched {
             path: f.path().to_string(),
             remove: f.remove_action(true),
+            stats: f.stats(),
         })
         .collect();
     if touched.len() != wanted.len() {
@@ -1208,6 +1303,9 @@ async fn write_files(table: &DeltaTable, df: DataFrame) -> Result<(Vec<Add>, u64
     }
     Ok((adds, rows))
 }
+
+/// The incoming rows' column saying whether a row is written (else it deletes its key).
+const KEEP: &str = "__lakemart_keep";
 
 /// Target size of the files of keyed tables (merge, snapshot_diff): small enough that a
 /// day's changes clustered in a key range rewrite few of them, big enough to scan well.

@@ -425,10 +425,30 @@ pub async fn kept_keys(
 }
 
 /// A Parquet file of an object store, read by ranges.
-struct StoreFile {
+pub(crate) struct StoreFile {
     store: ObjectStoreRef,
     path: Path,
     size: u64,
+}
+
+impl StoreFile {
+    /// The file at `path`, which must exist.
+    pub(crate) async fn open(store: &ObjectStoreRef, path: Path) -> Result<Self> {
+        let size = store
+            .head(&path)
+            .await
+            .map_err(|e| Error::Delta(deltalake::DeltaTableError::Generic(format!("{path}: {e}"))))?
+            .size;
+        Ok(StoreFile {
+            store: store.clone(),
+            path,
+            size,
+        })
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
 }
 
 impl AsyncFileReader for StoreFile {

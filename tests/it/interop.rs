@@ -72,7 +72,7 @@ fn checksum(batches: &[RecordBatch], key: &str) -> (usize, String) {
     (lines.len(), digest)
 }
 
-fn python() -> String {
+pub(crate) fn python() -> String {
     let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/setup.sh");
     let out = Command::new("bash").arg(setup).output().expect("bash runs");
     assert!(

@@ -466,6 +466,145 @@ fn issue_5_a_whole_row_merge_rewrites_only_the_files_of_the_incoming_key_range()
     assert!(r.stdout.contains("B2,20.00,A,B01"), "{}", r.stdout);
 }
 
+/// The parsed `stats` of the files a commit adds.
+fn added_stats(commit: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    commit
+        .iter()
+        .filter_map(|a| a.get("add"))
+        .map(|f| serde_json::from_str(f["stats"].as_str().unwrap()).unwrap())
+        .collect()
+}
+
+/// The table as the Python `deltalake` package reads it: read_table.py's canonical
+/// lines (values joined by `|`, sorted by `key`).
+fn python_rows(p: &TempProject, table: &str, key: &str) -> Vec<String> {
+    let script = crate::common::repo_root().join("tests/interop/read_table.py");
+    let dir = p.lakehouse().join(table.replace('.', "/"));
+    let out = std::process::Command::new(crate::interop::python())
+        .arg(script)
+        .arg(&dir)
+        .arg(key)
+        .arg("--dump")
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stderr)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn issue_5_a_merge_copies_the_column_chunks_its_updates_do_not_change() {
+    let p = project(
+        "account",
+        ACCOUNT,
+        &[
+            (
+                D1,
+                "A1,100.00,A,B01\nA2,200.00,A,B01\nA3,300.00,A,B02\nA4,400.00,A,B02\nA5,500.00,A,B03\n",
+            ),
+            // Balances only (A2 re-delivered unchanged); A4's is above every other.
+            (D2, "A2,200.00,A,B01\nA4,999.99,A,B02\nA5,1.50,A,B03\n"),
+            // A3 closed (deleted), A1 moves branch, A8 and A6 new (a file of their own,
+            // not in key order).
+            (D3, "A3,0.00,C,B02\nA1,100.00,A,B07\nA8,80.00,A,B04\nA6,60.00,A,B04\n"),
+            // A2 arrives unchanged: its file stays as it is; A6 changes in the new keys' file.
+            (D4, "A2,200.00,A,B01\nA6,66.00,A,B04\n"),
+        ],
+    );
+    let toml = "[[models]]\nname = \"account_state\"\nmaterialization = \"merge\"\n\
+                unique_key = [\"acct_no\"]\ndelete_when = \"status = 'C'\"\n";
+    models(&p, "account", toml, &[("account_state", MERGE_SQL)]);
+    let model = "foundation.account_state";
+    let q = "SELECT acct_no, balance, status, branch FROM foundation.account_state ORDER BY acct_no";
+    run_date(&p, D1);
+
+    run_date(&p, D2);
+    let after_d2 = [
+        "A1,100.00,A,B01",
+        "A2,200.00,A,B01",
+        "A3,300.00,A,B02",
+        "A4,999.99,A,B02",
+        "A5,1.50,A,B03",
+    ];
+    assert_eq!(csv(&p, q), rows(MERGE_H, &after_d2));
+    let all = commits(&p, model);
+    let d2 = all.last().unwrap();
+    let metrics = &commit_info(d2)["operationMetrics"];
+    // acct_no, status and branch are copied; balance alone is encoded again.
+    assert_eq!(metrics["num_copied_column_chunks"], 3, "{metrics}");
+    assert_eq!(metrics["num_encoded_column_chunks"], 1, "{metrics}");
+    assert_eq!(files_of(d2, "remove", "acct_no").len(), 1, "{d2:?}");
+    let stats = added_stats(d2);
+    assert_eq!(stats.len(), 1, "{stats:?}");
+    assert_eq!(stats[0]["numRecords"], 5);
+    assert_eq!(stats[0]["minValues"]["balance"], 1.5, "{}", stats[0]);
+    assert_eq!(stats[0]["maxValues"]["balance"], 999.99, "{}", stats[0]);
+    assert_eq!(stats[0]["minValues"]["acct_no"], "A1", "{}", stats[0]);
+    assert_eq!(stats[0]["maxValues"]["acct_no"], "A5", "{}", stats[0]);
+    assert_eq!(stats[0]["nullCount"]["balance"], 0, "{}", stats[0]);
+    // The new bounds prune files correctly: the old maximum was 500.00.
+    let high = "SELECT acct_no FROM foundation.account_state WHERE balance > 900 ORDER BY acct_no";
+    assert_eq!(csv(&p, high), "acct_no\nA4\n");
+
+    run_date(&p, D3);
+    let after_d3 = [
+        "A1,100.00,A,B07",
+        "A2,200.00,A,B01",
+        "A4,999.99,A,B02",
+        "A5,1.50,A,B03",
+        "A6,60.00,A,B04",
+        "A8,80.00,A,B04",
+    ];
+    assert_eq!(csv(&p, q), rows(MERGE_H, &after_d3));
+    let all = commits(&p, model);
+    let metrics = &commit_info(all.last().unwrap())["operationMetrics"];
+    // A deleted row changes every column of its row group.
+    assert_eq!(metrics["num_copied_column_chunks"], 0, "{metrics}");
+    assert_eq!(metrics["num_encoded_column_chunks"], 4, "{metrics}");
+    // The new keys are a file of their own.
+    assert_eq!(metrics["num_added_files"], 2, "{metrics}");
+    assert_eq!(metrics["num_added_rows"], 6, "{metrics}");
+    let d3 = all.last().unwrap().clone();
+    let new_keys_file = files_of(&d3, "add", "acct_no")
+        .into_iter()
+        .find(|f| f.1 == "A6")
+        .expect("a file holds A6 and A8");
+
+    run_date(&p, D4);
+    let after_d4 = [
+        "A1,100.00,A,B07",
+        "A2,200.00,A,B01",
+        "A4,999.99,A,B02",
+        "A5,1.50,A,B03",
+        "A6,66.00,A,B04",
+        "A8,80.00,A,B04",
+    ];
+    assert_eq!(csv(&p, q), rows(MERGE_H, &after_d4));
+    let all = commits(&p, model);
+    let d4 = all.last().unwrap();
+    let removed: Vec<String> = files_of(d4, "remove", "acct_no").into_iter().map(|f| f.0).collect();
+    assert_eq!(removed, [new_keys_file.0], "only the new keys' file is rewritten");
+    assert_eq!(added_stats(d4)[0]["maxValues"]["balance"], 80.0);
+
+    // An independent reader reads the spliced files alike.
+    assert_eq!(
+        python_rows(&p, model, "acct_no"),
+        [
+            "A1|100.00|A|B07",
+            "A2|200.00|A|B01",
+            "A4|999.99|A|B02",
+            "A5|1.50|A|B03",
+            "A6|66.00|A|B04",
+            "A8|80.00|A|B04"
+        ]
+    );
+    let r = run_ok(&p, &["query", q, "--format", "csv", "--as-of-date", D2]);
+    assert_eq!(r.stdout, rows(MERGE_H, &after_d2));
+}
+
 #[test]
 fn every_past_state_of_a_merge_table_stays_readable_as_of_its_business_date() {
     let p = merge_project();

@@ -1,0 +1,887 @@
+//! In-place rewrites of a keyed table's files (merge and snapshot_diff upserts): a file
+//! some incoming key updates is written again with its rows in the same order and row
+//! groups; the column chunks no update changes are copied byte for byte (Parquet column
+//! chunk splicing) and only the changed columns are encoded again. Delta has no deletion
+//! vectors in delta-rs 1.1, so every touched file is still replaced by a new one, but
+//! most of its bytes are not decoded and encoded again.
+//!
+//! Part of the storage layer, beside materialize.rs (its only caller), which falls back
+//! to a plain rewrite (join, union, encode all) whenever this path does not apply.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use deltalake::DeltaTable;
+use deltalake::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array};
+use deltalake::arrow::compute::{concat_batches, filter_record_batch, interleave, take};
+use deltalake::arrow::datatypes::{DataType, SchemaRef};
+use deltalake::arrow::row::{RowConverter, Rows};
+use deltalake::datafusion::common::{HashMap, ScalarValue};
+use deltalake::datafusion::execution::memory_pool::MemoryReservation;
+use deltalake::datafusion::functions_aggregate::min_max::{MaxAccumulator, MinAccumulator};
+use deltalake::datafusion::logical_expr::Accumulator;
+use deltalake::kernel::{Add, Remove};
+use deltalake::logstore::object_store::path::Path;
+use deltalake::logstore::object_store::{ObjectStoreExt as _, PutPayload};
+use deltalake::parquet::arrow::ProjectionMask;
+use deltalake::parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+};
+use deltalake::parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::column::writer::ColumnCloseResult;
+use deltalake::parquet::file::metadata::PageIndexPolicy;
+use deltalake::parquet::file::properties::WriterProperties;
+use deltalake::parquet::file::writer::SerializedFileWriter;
+use futures::{StreamExt as _, TryStreamExt as _};
+
+use crate::error::{Error, Result};
+
+/// A file of the table that the incoming key range overlaps.
+pub struct Touched {
+    pub path: String,
+    pub remove: Remove,
+    /// Its Delta statistics (JSON), as the log has them.
+    pub stats: Option<String>,
+}
+
+/// The incoming rows: the table's columns, in its order and types, unique on the key.
+pub struct Incoming {
+    pub rows: RecordBatch,
+    /// Per row: `false` when the row deletes its key instead of writing it.
+    pub keep: Vec<bool>,
+}
+
+/// What [`patch`] did, ready to commit.
+pub struct Patched {
+    /// The files rewritten: removed, and added again as `adds` (unless now empty).
+    pub removes: Vec<Remove>,
+    pub adds: Vec<Add>,
+    /// Rows of the added files.
+    pub rows: u64,
+    /// Kept incoming rows whose key no file holds: to be written as new files.
+    pub inserts: RecordBatch,
+    /// Column chunks copied as they were, and encoded again.
+    pub copied: usize,
+    pub encoded: usize,
+}
+
+/// Rewrite the `touched` files of `table` with the `incoming` rows applied, keyed on
+/// `keys` (top-level columns of the table), at most `concurrency` files at a time. The
+/// new files are written but not committed. `None` when the table's layout does not
+/// allow it (partitions, column mapping, a file whose columns differ from the table's,
+/// nested columns): the caller rewrites the plain way.
+pub async fn patch(
+    table: &DeltaTable,
+    touched: &[Touched],
+    incoming: Incoming,
+    keys: &[String],
+    run_id: &str,
+    memory: &mut MemoryReservation,
+    concurrency: usize,
+) -> Result<Option<Patched>> {
+    let snapshot = table.snapshot()?;
+    let metadata = snapshot.metadata();
+    let config = metadata.configuration();
+    let mapped = config
+        .get("delta.columnMapping.mode")
+        .is_some_and(|m| !m.eq_ignore_ascii_case("none"));
+    if !metadata.partition_columns().is_empty() || mapped || config.contains_key("delta.dataSkippingStatsColumns") {
+        return Ok(None);
+    }
+    let indexed = match config.get("delta.dataSkippingNumIndexedCols").map(|n| n.parse::<i64>()) {
+        None => 32,
+        Some(Ok(n)) if n < 0 => usize::MAX,
+        Some(Ok(n)) => n as usize,
+        Some(Err(_)) => return Ok(None),
+    };
+    let schema = incoming.rows.schema();
+    if schema.fields().iter().any(|f| f.data_type().is_nested()) {
+        return Ok(None);
+    }
+    let key_pos: Vec<usize> = keys
+        .iter()
+        .map(|k| schema.index_of(k))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut key_pos = key_pos;
+    key_pos.sort_unstable();
+
+    // Every touched file must hold exactly the table's columns, in its order and types.
+    let store = table.log_store().object_store(None);
+    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+    let mut files = Vec::with_capacity(touched.len());
+    let mut per_file = 0;
+    for (n, t) in touched.iter().enumerate() {
+        let path = Path::from(t.path.as_str());
+        let mut reader = crate::rowdiff::StoreFile::open(&store, path).await?;
+        let meta = ArrowReaderMetadata::load_async(&mut reader, options.clone())
+            .await
+            .map_err(|e| file_err(&t.path, e))?;
+        let found = meta.schema().fields();
+        let same = found.len() == schema.fields().len()
+            && found
+                .iter()
+                .zip(schema.fields())
+                .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+        if !same {
+            tracing::debug!(
+                "{}: its columns differ from the table's; rewriting the plain way",
+                t.path
+            );
+            return Ok(None);
+        }
+        // In memory per file: its bytes, a row group decoded twice (as read, as
+        // written), and the new file.
+        let group = meta
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.total_byte_size())
+            .max()
+            .unwrap_or(0);
+        per_file = per_file.max(2 * reader.size() as usize + 2 * group.max(0) as usize);
+        files.push((n, meta));
+    }
+    if memory.try_grow(per_file).is_err() {
+        tracing::debug!("no room in the memory pool to patch a file ({per_file} bytes); rewriting the plain way");
+        return Ok(None);
+    }
+    let wanted = concurrency;
+    let mut concurrency = 1;
+    while concurrency < wanted && memory.try_grow(per_file).is_ok() {
+        concurrency += 1;
+    }
+
+    // The incoming keys, by their row encoding.
+    let key_types: Vec<DataType> = key_pos.iter().map(|&p| schema.field(p).data_type().clone()).collect();
+    let converter = crate::rowdiff::key_converter(&key_types)?;
+    let key_columns: Vec<ArrayRef> = key_pos.iter().map(|&p| incoming.rows.column(p).clone()).collect();
+    let encoded = converter.convert_columns(&key_columns)?;
+    let mut lookup: HashMap<Box<[u8]>, u32> = HashMap::with_capacity(encoded.num_rows());
+    for (j, row) in encoded.iter().enumerate() {
+        lookup.insert(row.as_ref().into(), j as u32);
+    }
+    // The same keys in key order, for files whose rows are in key order (as lakemart
+    // writes them): those are walked beside them instead of probing the hash table.
+    let mut order: Vec<u32> = (0..encoded.num_rows() as u32).collect();
+    order.sort_unstable_by(|&a, &b| encoded.row(a as usize).cmp(&encoded.row(b as usize)));
+    let index = UInt32Array::from(order.clone());
+    let sorted_columns = key_columns
+        .iter()
+        .map(|c| take(c.as_ref(), &index, None))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let sorted = converter.convert_columns(&sorted_columns)?;
+    drop(encoded);
+    let shared = Arc::new(Shared {
+        lookup,
+        sorted,
+        order,
+        incoming,
+        key_pos,
+        key_types,
+        indexed,
+    });
+
+    let started = std::time::Instant::now();
+    // New names, even when one run patches a file of the same table twice (a backfill).
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let results: Vec<(usize, FileOut)> = futures::stream::iter(files.into_iter().map(|(n, meta)| {
+        let t = &touched[n];
+        let shared = shared.clone();
+        let store = store.clone();
+        let name = format!("part-{n:05}-{run_id}-{stamp:x}.snappy.parquet");
+        async move {
+            let path = Path::from(t.path.as_str());
+            let bytes = store.get(&path).await.map_err(|e| file_err(&t.path, e))?.bytes().await;
+            let bytes = bytes.map_err(|e| file_err(&t.path, e))?;
+            let old = t.path.clone();
+            let old_stats = t.stats.as_deref().and_then(|s| serde_json::from_str(s).ok());
+            let mut out = tokio::task::spawn_blocking(move || patch_file(&shared, bytes, meta, old_stats))
+                .await
+                .map_err(|e| Error::Internal(format!("patching {old} stopped: {e}")))?
+                .map_err(|e| file_err(&t.path, e))?;
+            if let Some(file) = out.file.as_mut() {
+                let size = file.bytes.len() as i64;
+                let payload = PutPayload::from(std::mem::take(&mut file.bytes));
+                store
+                    .put(&Path::from(name.as_str()), payload)
+                    .await
+                    .map_err(|e| file_err(&name, e))?;
+                file.add = Some(Add {
+                    path: name,
+                    partition_values: Default::default(),
+                    size,
+                    modification_time: chrono::Utc::now().timestamp_millis(),
+                    data_change: true,
+                    stats: Some(file.stats.to_string()),
+                    tags: None,
+                    deletion_vector: None,
+                    base_row_id: None,
+                    default_row_commit_version: None,
+                    clustering_provider: None,
+                });
+            }
+            Ok::<_, Error>((n, out))
+        }
+    }))
+    .buffer_unordered(concurrency)
+    .try_collect()
+    .await?;
+
+    let shared = Arc::into_inner(shared).ok_or_else(|| Error::Internal("a file patch outlived its run".into()))?;
+    let mut found = vec![false; shared.incoming.rows.num_rows()];
+    let mut patched = Patched {
+        removes: Vec::new(),
+        adds: Vec::new(),
+        rows: 0,
+        inserts: RecordBatch::new_empty(schema.clone()),
+        copied: 0,
+        encoded: 0,
+    };
+    let mut untouched = 0;
+    let mut clock = Clock::default();
+    for (n, out) in results {
+        clock.add(&out.clock);
+        for j in out.found {
+            found[j as usize] = true;
+        }
+        if !out.changed {
+            untouched += 1;
+            continue;
+        }
+        patched.removes.push(touched[n].remove.clone());
+        patched.copied += out.copied;
+        patched.encoded += out.encoded;
+        if let Some(file) = out.file {
+            patched.rows += file.rows;
+            patched.adds.extend(file.add);
+        }
+    }
+    let inserts: Vec<u32> = (0..found.len() as u32)
+        .filter(|&j| !found[j as usize] && shared.incoming.keep[j as usize])
+        .collect();
+    patched.inserts = take_rows(&shared.incoming.rows, &inserts)?;
+    tracing::debug!(
+        "patched {} files in {:.1?} ({} column chunks copied, {} encoded; {untouched} read but unchanged; {clock})",
+        patched.removes.len(),
+        started.elapsed(),
+        patched.copied,
+        patched.encoded
+    );
+    Ok(Some(patched))
+}
+
+/// What the files' tasks share.
+struct Shared {
+    lookup: HashMap<Box<[u8]>, u32>,
+    /// The incoming keys in key order, and the incoming row of each.
+    sorted: Rows,
+    order: Vec<u32>,
+    incoming: Incoming,
+    /// Positions of the key columns, ascending, and their types.
+    key_pos: Vec<usize>,
+    key_types: Vec<DataType>,
+    /// How many leading columns get min/max statistics (`delta.dataSkippingNumIndexedCols`).
+    indexed: usize,
+}
+
+struct FileOut {
+    /// Incoming rows whose key this file holds.
+    found: Vec<u32>,
+    /// Whether any of its rows changed (else it stays as it is).
+    changed: bool,
+    file: Option<NewFile>,
+    copied: usize,
+    encoded: usize,
+    clock: Clock,
+}
+
+struct NewFile {
+    bytes: Bytes,
+    rows: u64,
+    stats: serde_json::Value,
+    add: Option<Add>,
+}
+
+fn file_err(path: &str, e: impl std::fmt::Display) -> Error {
+    Error::Delta(deltalake::DeltaTableError::Generic(format!("{path}: {e}")))
+}
+
+fn take_rows(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch> {
+    let idx = UInt32Array::from(rows.to_vec());
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| take(c.as_ref(), &idx, None))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
+/// One file: its rows with the incoming updates and deletes applied, row groups and
+/// row order kept, unchanged column chunks copied. `old_stats` are the file's Delta
+/// statistics: a column no update changes keeps its bounds, so it is not even decoded
+/// (unless a row is deleted: then every column is decoded and its bounds computed).
+fn patch_file(
+    shared: &Shared,
+    bytes: Bytes,
+    meta: ArrowReaderMetadata,
+    old_stats: Option<serde_json::Value>,
+) -> Result<FileOut> {
+    let mut clock = Clock::default();
+    clock.lap(0);
+    let parquet = meta.metadata().clone();
+    let schema: SchemaRef = meta.schema().clone();
+    let width = schema.fields().len();
+    let groups = parquet.num_row_groups();
+    let converter: RowConverter = crate::rowdiff::key_converter(&shared.key_types)?;
+    let pq = |e: deltalake::parquet::errors::ParquetError| Error::Delta(e.into());
+    // Columns `columns` of row group `group`, all its rows or the `selected` ones.
+    let read = |group: usize, columns: &[usize], selected: Option<&[(usize, u32)]>| -> Result<RecordBatch> {
+        let total = parquet.row_group(group).num_rows() as usize;
+        let mask = ProjectionMask::roots(meta.parquet_schema(), columns.iter().copied());
+        let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes.clone(), meta.clone())
+            .with_row_groups(vec![group])
+            .with_projection(mask);
+        let rows = match selected {
+            Some(rows) => {
+                let ranges = rows.iter().map(|&(i, _)| i..i + 1);
+                builder = builder.with_row_selection(RowSelection::from_consecutive_ranges(ranges, total));
+                rows.len()
+            }
+            None => total,
+        };
+        let reader = builder.with_batch_size(rows.max(1)).build().map_err(pq)?;
+        let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(concat_batches(&Arc::new(schema.project(columns)?), &batches)?)
+    };
+
+    // Which rows of each row group an incoming key matches: (row, incoming row), in row order.
+    let mut matches: Vec<Vec<(usize, u32)>> = Vec::with_capacity(groups);
+    let mut found = Vec::new();
+    for g in 0..groups {
+        let keys = read(g, &shared.key_pos, None)?;
+        let rows = converter.convert_columns(keys.columns())?;
+        let mut hits = Vec::new();
+        let in_order = (1..rows.num_rows()).all(|i| rows.row(i - 1) < rows.row(i));
+        if in_order && rows.num_rows() > 0 {
+            let sorted = &shared.sorted;
+            // The first incoming key not below the row group's first.
+            let first = rows.row(0);
+            let (mut lo, mut hi) = (0, sorted.num_rows());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if sorted.row(mid) < first {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let mut p = lo;
+            for (i, row) in rows.iter().enumerate() {
+                while p < sorted.num_rows() && sorted.row(p) < row {
+                    p += 1;
+                }
+                if p == sorted.num_rows() {
+                    break;
+                }
+                if sorted.row(p) == row {
+                    hits.push((i, shared.order[p]));
+                    p += 1;
+                }
+            }
+        } else {
+            for (i, row) in rows.iter().enumerate() {
+                if let Some(&j) = shared.lookup.get(row.as_ref()) {
+                    hits.push((i, j));
+                }
+            }
+        }
+        found.extend(hits.iter().map(|&(_, j)| j));
+        matches.push(hits);
+    }
+    clock.lap(0);
+    let incoming = &shared.incoming;
+    let unchanged = |found| FileOut {
+        found,
+        changed: false,
+        file: None,
+        copied: 0,
+        encoded: 0,
+        clock: Clock::default(),
+    };
+    if matches.iter().all(Vec::is_empty) {
+        return Ok(unchanged(found));
+    }
+
+    // Which columns the matched rows change, row group by row group: only the matched
+    // rows of the other columns are decoded to see.
+    let non_key: Vec<usize> = (0..width).filter(|c| !shared.key_pos.contains(c)).collect();
+    let mut differs = vec![vec![false; width]; groups];
+    let mut deletes = vec![false; groups];
+    for g in 0..groups {
+        if matches[g].is_empty() {
+            continue;
+        }
+        deletes[g] = matches[g].iter().any(|&(_, j)| !incoming.keep[j as usize]);
+        let before = read(g, &non_key, Some(&matches[g]))?;
+        let js = UInt32Array::from(matches[g].iter().map(|&(_, j)| j).collect::<Vec<_>>());
+        for (k, &c) in non_key.iter().enumerate() {
+            let after = take(incoming.rows.column(c).as_ref(), &js, None)?;
+            let changed = deltalake::arrow::compute::kernels::cmp::distinct(before.column(k), &after)?;
+            differs[g][c] = changed.true_count() > 0;
+        }
+    }
+    clock.lap(1);
+    let changed_columns: Vec<bool> = (0..width).map(|c| differs.iter().any(|d| d[c])).collect();
+    let any_delete = deletes.iter().any(|&d| d);
+    if !any_delete && !changed_columns.iter().any(|&c| c) {
+        return Ok(unchanged(found));
+    }
+    // Chunks are copied with their page index; without one, every column is encoded.
+    let paged = parquet
+        .offset_index()
+        .is_some_and(|o| o.iter().all(|g| g.len() == width));
+    // Columns decoded whole: the changed ones, or all when rows are deleted (the new
+    // bounds are computed) or the old statistics are unknown.
+    let lean = paged && !any_delete && old_stats.is_some();
+    let decoded: Vec<usize> = (0..width).filter(|&c| !lean || changed_columns[c]).collect();
+
+    let kv = parquet.file_metadata().key_value_metadata().cloned();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_key_value_metadata(kv)
+        .build();
+    let root = meta.parquet_schema().root_schema_ptr();
+    let buffer = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+    let mut writer = SerializedFileWriter::new(buffer, root, Arc::new(props)).map_err(pq)?;
+    let factory = ArrowRowGroupWriterFactory::new(&writer, schema.clone());
+    let mut stats = Stats::new(&schema, shared.indexed)?;
+    let (mut copied, mut encoded, mut written, mut out_groups) = (0, 0, 0u64, 0);
+    for g in 0..groups {
+        let group = parquet.row_group(g);
+        let n = group.num_rows() as usize;
+        let old = read(g, &decoded, None)?;
+        clock.lap(2);
+        let mut pick: Option<Vec<(usize, usize)>> = None;
+        let mut kept = vec![true; n];
+        for &(i, j) in &matches[g] {
+            if incoming.keep[j as usize] {
+                pick.get_or_insert_with(|| (0..n).map(|i| (0, i)).collect())[i] = (1, j as usize);
+            } else {
+                kept[i] = false;
+            }
+        }
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(decoded.len());
+        for (k, &c) in decoded.iter().enumerate() {
+            let column = old.column(k).clone();
+            columns.push(match &pick {
+                Some(pick) if differs[g][c] => interleave(&[column.as_ref(), incoming.rows.column(c).as_ref()], pick)?,
+                _ => column,
+            });
+        }
+        let mut new = RecordBatch::try_new(Arc::new(schema.project(&decoded)?), columns)?;
+        if deletes[g] {
+            new = filter_record_batch(&new, &BooleanArray::from(kept))?;
+        }
+        let rows = if deletes[g] { new.num_rows() } else { n };
+        if rows == 0 {
+            continue;
+        }
+        for (k, &c) in decoded.iter().enumerate() {
+            stats.update(c, new.column(k))?;
+        }
+        clock.lap(3);
+        written += rows as u64;
+        let mut column_writers: Vec<_> = factory
+            .create_column_writers(out_groups)
+            .map_err(pq)?
+            .into_iter()
+            .map(Some)
+            .collect();
+        out_groups += 1;
+        let mut row_group = writer.next_row_group().map_err(pq)?;
+        for (c, field) in schema.fields().iter().enumerate() {
+            let offset_index = parquet
+                .offset_index()
+                .and_then(|i| i.get(g))
+                .and_then(|r| r.get(c))
+                .cloned();
+            match decoded.iter().position(|&d| d == c) {
+                Some(k) if deletes[g] || differs[g][c] || offset_index.is_none() => {
+                    let mut w = column_writers[c]
+                        .take()
+                        .ok_or_else(|| Error::Internal("a column writer was used twice".into()))?;
+                    for leaf in compute_leaves(field, new.column(k)).map_err(pq)? {
+                        w.write(&leaf).map_err(pq)?;
+                    }
+                    w.close().map_err(pq)?.append_to_row_group(&mut row_group).map_err(pq)?;
+                    encoded += 1;
+                    clock.lap(4);
+                }
+                _ => {
+                    let chunk = group.column(c).clone();
+                    let close = ColumnCloseResult {
+                        bytes_written: chunk.compressed_size() as u64,
+                        rows_written: group.num_rows() as u64,
+                        metadata: chunk,
+                        bloom_filter: None,
+                        column_index: parquet
+                            .column_index()
+                            .and_then(|i| i.get(g))
+                            .and_then(|r| r.get(c))
+                            .cloned(),
+                        offset_index,
+                    };
+                    row_group.append_column(&bytes, close).map_err(pq)?;
+                    copied += 1;
+                    clock.lap(5);
+                }
+            }
+        }
+        row_group.close().map_err(pq)?;
+        clock.lap(5);
+    }
+    let file = if written == 0 {
+        None
+    } else {
+        let buffer = writer.into_inner().map_err(pq)?;
+        let carried = if lean { old_stats.as_ref() } else { None };
+        Some(NewFile {
+            bytes: Bytes::from(buffer),
+            rows: written,
+            stats: stats.json(written, carried)?,
+            add: None,
+        })
+    };
+    clock.lap(5);
+    Ok(FileOut {
+        found,
+        changed: true,
+        file,
+        copied,
+        encoded,
+        clock,
+    })
+}
+
+/// Time spent in each step of patching files: finding the keys, comparing the matched
+/// rows, decoding, applying the changes (and counting statistics), encoding, copying.
+#[derive(Default, Clone, Copy)]
+struct Clock {
+    last: Option<std::time::Instant>,
+    spent: [std::time::Duration; 6],
+}
+
+impl Clock {
+    fn lap(&mut self, step: usize) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last {
+            self.spent[step] += now - last;
+        }
+        self.last = Some(now);
+    }
+
+    fn add(&mut self, other: &Clock) {
+        for (a, b) in self.spent.iter_mut().zip(other.spent) {
+            *a += b;
+        }
+    }
+}
+
+impl std::fmt::Display for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [keys, compare, decode, apply, encode, copy] = self.spent;
+        write!(
+            f,
+            "keys {keys:.1?}, compare {compare:.1?}, decode {decode:.1?}, apply {apply:.1?}, \
+             encode {encode:.1?}, copy {copy:.1?}"
+        )
+    }
+}
+
+/// A new file's Delta statistics, as delta-rs writes them: `numRecords`, and per
+/// column `minValues`, `maxValues` (the first `indexed` columns, of the types delta-rs
+/// gives bounds to) and `nullCount`.
+struct Stats {
+    schema: SchemaRef,
+    indexed: usize,
+    mins: Vec<Option<MinAccumulator>>,
+    maxs: Vec<Option<MaxAccumulator>>,
+    nulls: Vec<u64>,
+    counted: Vec<bool>,
+}
+
+impl Stats {
+    fn new(schema: &SchemaRef, indexed: usize) -> Result<Self> {
+        let mut mins = Vec::new();
+        let mut maxs = Vec::new();
+        for (c, f) in schema.fields().iter().enumerate() {
+            let bounded = c < indexed && has_bounds(f.data_type());
+            mins.push(if bounded {
+                Some(MinAccumulator::try_new(f.data_type())?)
+            } else {
+                None
+            });
+            maxs.push(if bounded {
+                Some(MaxAccumulator::try_new(f.data_type())?)
+            } else {
+                None
+            });
+        }
+        Ok(Stats {
+            schema: schema.clone(),
+            indexed,
+            mins,
+            maxs,
+            nulls: vec![0; schema.fields().len()],
+            counted: vec![false; schema.fields().len()],
+        })
+    }
+
+    /// Count column `c`'s values in `column`.
+    fn update(&mut self, c: usize, column: &ArrayRef) -> Result<()> {
+        self.counted[c] = true;
+        self.nulls[c] += column.null_count() as u64;
+        if let Some(m) = self.mins[c].as_mut() {
+            m.update_batch(std::slice::from_ref(column))?;
+        }
+        if let Some(m) = self.maxs[c].as_mut() {
+            m.update_batch(std::slice::from_ref(column))?;
+        }
+        Ok(())
+    }
+
+    /// The statistics of `rows` rows; a column never counted keeps its entries of
+    /// `carried` (the statistics of the file it was copied from).
+    fn json(&mut self, rows: u64, carried: Option<&serde_json::Value>) -> Result<serde_json::Value> {
+        let mut mins = serde_json::Map::new();
+        let mut maxs = serde_json::Map::new();
+        let mut nulls = serde_json::Map::new();
+        for (c, f) in self.schema.fields().iter().enumerate() {
+            if c >= self.indexed {
+                break;
+            }
+            if !self.counted[c] {
+                let name = f.name().as_str();
+                for (key, map) in [
+                    ("minValues", &mut mins),
+                    ("maxValues", &mut maxs),
+                    ("nullCount", &mut nulls),
+                ] {
+                    if let Some(v) = carried.and_then(|s| s.get(key)).and_then(|m| m.get(name)) {
+                        map.insert(name.to_string(), v.clone());
+                    }
+                }
+                continue;
+            }
+            nulls.insert(f.name().clone(), self.nulls[c].into());
+            if let Some(v) = self.mins[c]
+                .as_mut()
+                .map(|m| m.evaluate())
+                .transpose()?
+                .and_then(|v| bound(&v, false))
+            {
+                mins.insert(f.name().clone(), v);
+            }
+            if let Some(v) = self.maxs[c]
+                .as_mut()
+                .map(|m| m.evaluate())
+                .transpose()?
+                .and_then(|v| bound(&v, true))
+            {
+                maxs.insert(f.name().clone(), v);
+            }
+        }
+        Ok(serde_json::json!({
+            "numRecords": rows,
+            "minValues": mins,
+            "maxValues": maxs,
+            "nullCount": nulls,
+        }))
+    }
+}
+
+fn has_bounds(t: &DataType) -> bool {
+    use DataType::*;
+    matches!(
+        t,
+        Boolean
+            | Int8
+            | Int16
+            | Int32
+            | Int64
+            | UInt8
+            | UInt16
+            | UInt32
+            | UInt64
+            | Float32
+            | Float64
+            | Decimal128(_, _)
+            | Utf8
+            | LargeUtf8
+            | Utf8View
+            | Date32
+            | Timestamp(_, _)
+    )
+}
+
+/// A column bound as delta-rs writes it into a file's statistics (writer/stats.rs):
+/// numbers as numbers (decimals too), dates as `YYYY-MM-DD`, timestamps to the
+/// millisecond (rounded outwards here, so a bound still holds every value).
+fn bound(v: &ScalarValue, upper: bool) -> Option<serde_json::Value> {
+    use ScalarValue as S;
+    let n = |x: Option<i64>| x.map(serde_json::Value::from);
+    match v {
+        S::Boolean(b) => b.map(serde_json::Value::Bool),
+        S::Int8(x) => n(x.map(i64::from)),
+        S::Int16(x) => n(x.map(i64::from)),
+        S::Int32(x) => n(x.map(i64::from)),
+        S::Int64(x) => n(*x),
+        S::UInt8(x) => n(x.map(i64::from)),
+        S::UInt16(x) => n(x.map(i64::from)),
+        S::UInt32(x) => n(x.map(i64::from)),
+        S::UInt64(x) => x.map(serde_json::Value::from),
+        S::Float32(x) => x
+            .filter(|f| f.is_finite())
+            .map(|f| serde_json::Value::from(f64::from(f))),
+        S::Float64(x) => x.filter(|f| f.is_finite()).map(serde_json::Value::from),
+        S::Decimal128(x, _, scale) => x.map(|x| {
+            if *scale == 0 {
+                serde_json::Value::from(x as i64)
+            } else {
+                serde_json::Value::from(x as f64 / 10f64.powi(i32::from(*scale)))
+            }
+        }),
+        S::Utf8(s) | S::LargeUtf8(s) | S::Utf8View(s) => s.clone().map(serde_json::Value::from),
+        S::Date32(d) => d
+            .and_then(|d| chrono::DateTime::from_timestamp(i64::from(d) * 86_400, 0))
+            .map(|t| t.format("%Y-%m-%d").to_string().into()),
+        S::TimestampSecond(x, tz) => timestamp(x.map(|x| x.saturating_mul(1_000_000)), tz.is_some(), upper),
+        S::TimestampMillisecond(x, tz) => timestamp(x.map(|x| x.saturating_mul(1_000)), tz.is_some(), upper),
+        S::TimestampMicrosecond(x, tz) => timestamp(*x, tz.is_some(), upper),
+        S::TimestampNanosecond(x, tz) => timestamp(
+            x.map(|x| x.div_euclid(1_000) + i64::from(upper && x.rem_euclid(1_000) > 0)),
+            tz.is_some(),
+            upper,
+        ),
+        _ => None,
+    }
+}
+
+/// Microseconds since the epoch, to the millisecond: down for a lower bound, up for an upper.
+fn timestamp(micros: Option<i64>, utc: bool, upper: bool) -> Option<serde_json::Value> {
+    let micros = micros?;
+    let millis = if upper {
+        micros.div_euclid(1_000) + i64::from(micros.rem_euclid(1_000) > 0)
+    } else {
+        micros.div_euclid(1_000)
+    };
+    let t = chrono::DateTime::from_timestamp_millis(millis)?;
+    let whole = millis.rem_euclid(1_000) == 0;
+    let format = match (utc, whole) {
+        (true, true) => "%Y-%m-%dT%H:%M:%SZ",
+        (true, false) => "%Y-%m-%dT%H:%M:%S%.3fZ",
+        (false, true) => "%Y-%m-%d %H:%M:%S",
+        (false, false) => "%Y-%m-%d %H:%M:%S%.3f",
+    };
+    Some(t.format(format).to_string().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deltalake::arrow::array::{
+        BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray,
+        TimestampMicrosecondArray,
+    };
+    use deltalake::arrow::datatypes::{Field, Schema, TimeUnit};
+
+    fn batch() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("acct_no", DataType::Utf8, true),
+            Field::new("seq", DataType::Int32, true),
+            Field::new("big", DataType::Int64, true),
+            Field::new("balance", DataType::Decimal128(18, 2), true),
+            Field::new("units", DataType::Decimal128(10, 0), true),
+            Field::new("open_date", DataType::Date32, true),
+            Field::new(
+                "at",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new("flag", DataType::Boolean, true),
+            Field::new("rate", DataType::Float64, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![Some("A2"), None, Some("A10")])),
+            Arc::new(Int32Array::from(vec![Some(-3), Some(7), None])),
+            Arc::new(Int64Array::from(vec![Some(1i64 << 40), Some(-5), Some(0)])),
+            Arc::new(
+                Decimal128Array::from(vec![Some(177_308i128), Some(-5), None])
+                    .with_precision_and_scale(18, 2)
+                    .unwrap(),
+            ),
+            Arc::new(
+                Decimal128Array::from(vec![Some(12i128), Some(40), Some(7)])
+                    .with_precision_and_scale(10, 0)
+                    .unwrap(),
+            ),
+            Arc::new(Date32Array::from(vec![Some(19_000), Some(12_000), None])),
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![Some(1_700_000_000_123_000), Some(1_600_000_000_000_000), None])
+                    .with_timezone("UTC"),
+            ),
+            Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])),
+            Arc::new(Float64Array::from(vec![Some(0.25), Some(-1.5), None])),
+        ];
+        RecordBatch::try_new(schema, columns).unwrap()
+    }
+
+    /// The statistics of a patched file are the ones delta-rs writes for the same rows.
+    #[tokio::test]
+    async fn stats_are_written_as_delta_rs_writes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = url::Url::from_directory_path(dir.path()).unwrap();
+        let table = deltalake::DeltaTableBuilder::from_url(url).unwrap().build().unwrap();
+        let b = batch();
+        table.write(vec![b.clone()]).await.unwrap();
+        let log = std::fs::read_to_string(dir.path().join("_delta_log/00000000000000000000.json")).unwrap();
+        let theirs: serde_json::Value = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find_map(|a| {
+                a.get("add")
+                    .map(|a| serde_json::from_str(a["stats"].as_str().unwrap()).unwrap())
+            })
+            .unwrap();
+
+        let mut stats = Stats::new(&b.schema(), 32).unwrap();
+        for part in [b.slice(0, 2), b.slice(2, 1)] {
+            for (c, column) in part.columns().iter().enumerate() {
+                stats.update(c, column).unwrap();
+            }
+        }
+        let ours = stats.json(3, None).unwrap();
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn timestamp_bounds_round_outwards_to_the_millisecond() {
+        let at = |micros| ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()));
+        assert_eq!(
+            bound(&at(1_700_000_000_123_456), false),
+            Some("2023-11-14T22:13:20.123Z".into())
+        );
+        assert_eq!(
+            bound(&at(1_700_000_000_123_456), true),
+            Some("2023-11-14T22:13:20.124Z".into())
+        );
+        let naive = ScalarValue::TimestampNanosecond(Some(1_700_000_000_000_000_001), None);
+        assert_eq!(bound(&naive, true), Some("2023-11-14 22:13:20.001".into()));
+        assert_eq!(bound(&ScalarValue::Float64(Some(f64::NAN)), false), None);
+        assert_eq!(bound(&ScalarValue::Utf8(None), false), None);
+    }
+}
