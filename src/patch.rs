@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use deltalake::DeltaTable;
+use deltalake::arrow::array::make_comparator;
 use deltalake::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array};
+use deltalake::arrow::compute::SortOptions;
 use deltalake::arrow::compute::{concat_batches, filter_record_batch, interleave, take};
 use deltalake::arrow::datatypes::{DataType, SchemaRef};
-use deltalake::arrow::row::{RowConverter, Rows};
+use deltalake::arrow::row::RowConverter;
 use deltalake::datafusion::common::{HashMap, ScalarValue};
 use deltalake::datafusion::execution::memory_pool::MemoryReservation;
 use deltalake::datafusion::functions_aggregate::min_max::{MaxAccumulator, MinAccumulator};
@@ -117,13 +119,7 @@ pub async fn patch(
         let meta = ArrowReaderMetadata::load_async(&mut reader, options.clone())
             .await
             .map_err(|e| file_err(&t.path, e))?;
-        let found = meta.schema().fields();
-        let same = found.len() == schema.fields().len()
-            && found
-                .iter()
-                .zip(schema.fields())
-                .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-        if !same {
+        if !crate::rowdiff::same_columns(meta.schema(), &schema) {
             tracing::debug!(
                 "{}: its columns differ from the table's; rewriting the plain way",
                 t.path
@@ -170,11 +166,10 @@ pub async fn patch(
         .iter()
         .map(|c| take(c.as_ref(), &index, None))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let sorted = converter.convert_columns(&sorted_columns)?;
     drop(encoded);
     let shared = Arc::new(Shared {
         lookup,
-        sorted,
+        sorted_keys: sorted_columns,
         order,
         incoming,
         key_pos,
@@ -274,11 +269,14 @@ pub async fn patch(
     Ok(Some(patched))
 }
 
+/// Rows decoded at a time when a file is rewritten.
+const BATCH: usize = 65_536;
+
 /// What the files' tasks share.
 struct Shared {
     lookup: HashMap<Box<[u8]>, u32>,
-    /// The incoming keys in key order, and the incoming row of each.
-    sorted: Rows,
+    /// The incoming key columns in key order, and the incoming row of each.
+    sorted_keys: Vec<ArrayRef>,
     order: Vec<u32>,
     incoming: Incoming,
     /// Positions of the key columns, ascending, and their types.
@@ -363,42 +361,19 @@ fn patch_file(
     let mut found = Vec::new();
     for g in 0..groups {
         let keys = read(g, &shared.key_pos, None)?;
-        let rows = converter.convert_columns(keys.columns())?;
-        let mut hits = Vec::new();
-        let in_order = (1..rows.num_rows()).all(|i| rows.row(i - 1) < rows.row(i));
-        if in_order && rows.num_rows() > 0 {
-            let sorted = &shared.sorted;
-            // The first incoming key not below the row group's first.
-            let first = rows.row(0);
-            let (mut lo, mut hi) = (0, sorted.num_rows());
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if sorted.row(mid) < first {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
+        let hits = match walk_in_order(shared, &keys)? {
+            Some(hits) => hits,
+            None => {
+                let rows = converter.convert_columns(keys.columns())?;
+                let mut hits = Vec::new();
+                for (i, row) in rows.iter().enumerate() {
+                    if let Some(&j) = shared.lookup.get(row.as_ref()) {
+                        hits.push((i, j));
+                    }
                 }
+                hits
             }
-            let mut p = lo;
-            for (i, row) in rows.iter().enumerate() {
-                while p < sorted.num_rows() && sorted.row(p) < row {
-                    p += 1;
-                }
-                if p == sorted.num_rows() {
-                    break;
-                }
-                if sorted.row(p) == row {
-                    hits.push((i, shared.order[p]));
-                    p += 1;
-                }
-            }
-        } else {
-            for (i, row) in rows.iter().enumerate() {
-                if let Some(&j) = shared.lookup.get(row.as_ref()) {
-                    hits.push((i, j));
-                }
-            }
-        }
+        };
         found.extend(hits.iter().map(|&(_, j)| j));
         matches.push(hits);
     }
@@ -460,85 +435,112 @@ fn patch_file(
     let factory = ArrowRowGroupWriterFactory::new(&writer, schema.clone());
     let mut stats = Stats::new(&schema, shared.indexed)?;
     let (mut copied, mut encoded, mut written, mut out_groups) = (0, 0, 0u64, 0);
+    let decoded_schema = Arc::new(schema.project(&decoded)?);
     for g in 0..groups {
         let group = parquet.row_group(g);
-        let n = group.num_rows() as usize;
-        let old = read(g, &decoded, None)?;
-        clock.lap(2);
-        let mut pick: Option<Vec<(usize, usize)>> = None;
-        let mut kept = vec![true; n];
-        for &(i, j) in &matches[g] {
-            if incoming.keep[j as usize] {
-                pick.get_or_insert_with(|| (0..n).map(|i| (0, i)).collect())[i] = (1, j as usize);
-            } else {
-                kept[i] = false;
-            }
-        }
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(decoded.len());
-        for (k, &c) in decoded.iter().enumerate() {
-            let column = old.column(k).clone();
-            columns.push(match &pick {
-                Some(pick) if differs[g][c] => interleave(&[column.as_ref(), incoming.rows.column(c).as_ref()], pick)?,
-                _ => column,
-            });
-        }
-        let mut new = RecordBatch::try_new(Arc::new(schema.project(&decoded)?), columns)?;
-        if deletes[g] {
-            new = filter_record_batch(&new, &BooleanArray::from(kept))?;
-        }
-        let rows = if deletes[g] { new.num_rows() } else { n };
-        if rows == 0 {
-            continue;
-        }
-        for (k, &c) in decoded.iter().enumerate() {
-            stats.update(c, new.column(k))?;
-        }
-        clock.lap(3);
-        written += rows as u64;
+        let encode: Vec<bool> = (0..width)
+            .map(|c| decoded.contains(&c) && (deletes[g] || differs[g][c] || !paged))
+            .collect();
         let mut column_writers: Vec<_> = factory
             .create_column_writers(out_groups)
             .map_err(pq)?
             .into_iter()
             .map(Some)
             .collect();
+        // The decoded columns stream through in batches: changes applied, rows deleted,
+        // bounds counted, the changed columns encoded; the others are copied after.
+        let mut rows = 0;
+        let mut offset = 0;
+        let mut next_match = 0;
+        if !decoded.is_empty() {
+            let mask = ProjectionMask::roots(meta.parquet_schema(), decoded.iter().copied());
+            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes.clone(), meta.clone())
+                .with_row_groups(vec![g])
+                .with_projection(mask)
+                .with_batch_size(BATCH)
+                .build()
+                .map_err(pq)?;
+            for batch in reader {
+                let batch = batch?;
+                let n = batch.num_rows();
+                clock.lap(2);
+                let mut pick: Option<Vec<(usize, usize)>> = None;
+                let mut kept: Option<Vec<bool>> = None;
+                while let Some(&(i, j)) = matches[g].get(next_match).filter(|&&(i, _)| i < offset + n) {
+                    if incoming.keep[j as usize] {
+                        pick.get_or_insert_with(|| (0..n).map(|i| (0, i)).collect())[i - offset] = (1, j as usize);
+                    } else {
+                        kept.get_or_insert_with(|| vec![true; n])[i - offset] = false;
+                    }
+                    next_match += 1;
+                }
+                let mut columns: Vec<ArrayRef> = Vec::with_capacity(decoded.len());
+                for (k, &c) in decoded.iter().enumerate() {
+                    let column = batch.column(k).clone();
+                    columns.push(match &pick {
+                        Some(pick) if differs[g][c] => {
+                            interleave(&[column.as_ref(), incoming.rows.column(c).as_ref()], pick)?
+                        }
+                        _ => column,
+                    });
+                }
+                let mut new = RecordBatch::try_new(decoded_schema.clone(), columns)?;
+                if let Some(kept) = kept {
+                    new = filter_record_batch(&new, &BooleanArray::from(kept))?;
+                }
+                offset += n;
+                rows += new.num_rows();
+                for (k, &c) in decoded.iter().enumerate() {
+                    stats.update(c, new.column(k))?;
+                }
+                clock.lap(3);
+                for (k, &c) in decoded.iter().enumerate() {
+                    if let (true, Some(w)) = (encode[c], column_writers[c].as_mut()) {
+                        for leaf in compute_leaves(schema.field(c), new.column(k)).map_err(pq)? {
+                            w.write(&leaf).map_err(pq)?;
+                        }
+                    }
+                }
+                clock.lap(4);
+            }
+        } else {
+            rows = group.num_rows() as usize;
+        }
+        if rows == 0 {
+            continue;
+        }
+        written += rows as u64;
         out_groups += 1;
         let mut row_group = writer.next_row_group().map_err(pq)?;
-        for (c, field) in schema.fields().iter().enumerate() {
-            let offset_index = parquet
-                .offset_index()
-                .and_then(|i| i.get(g))
-                .and_then(|r| r.get(c))
-                .cloned();
-            match decoded.iter().position(|&d| d == c) {
-                Some(k) if deletes[g] || differs[g][c] || offset_index.is_none() => {
-                    let mut w = column_writers[c]
-                        .take()
-                        .ok_or_else(|| Error::Internal("a column writer was used twice".into()))?;
-                    for leaf in compute_leaves(field, new.column(k)).map_err(pq)? {
-                        w.write(&leaf).map_err(pq)?;
-                    }
-                    w.close().map_err(pq)?.append_to_row_group(&mut row_group).map_err(pq)?;
-                    encoded += 1;
-                    clock.lap(4);
-                }
-                _ => {
-                    let chunk = group.column(c).clone();
-                    let close = ColumnCloseResult {
-                        bytes_written: chunk.compressed_size() as u64,
-                        rows_written: group.num_rows() as u64,
-                        metadata: chunk,
-                        bloom_filter: None,
-                        column_index: parquet
-                            .column_index()
-                            .and_then(|i| i.get(g))
-                            .and_then(|r| r.get(c))
-                            .cloned(),
-                        offset_index,
-                    };
-                    row_group.append_column(&bytes, close).map_err(pq)?;
-                    copied += 1;
-                    clock.lap(5);
-                }
+        for c in 0..width {
+            if encode[c] {
+                let w = column_writers[c]
+                    .take()
+                    .ok_or_else(|| Error::Internal("a column writer was used twice".into()))?;
+                w.close().map_err(pq)?.append_to_row_group(&mut row_group).map_err(pq)?;
+                encoded += 1;
+                clock.lap(4);
+            } else {
+                let chunk = group.column(c).clone();
+                let close = ColumnCloseResult {
+                    bytes_written: chunk.compressed_size() as u64,
+                    rows_written: group.num_rows() as u64,
+                    metadata: chunk,
+                    bloom_filter: None,
+                    column_index: parquet
+                        .column_index()
+                        .and_then(|i| i.get(g))
+                        .and_then(|r| r.get(c))
+                        .cloned(),
+                    offset_index: parquet
+                        .offset_index()
+                        .and_then(|i| i.get(g))
+                        .and_then(|r| r.get(c))
+                        .cloned(),
+                };
+                row_group.append_column(&bytes, close).map_err(pq)?;
+                copied += 1;
+                clock.lap(5);
             }
         }
         row_group.close().map_err(pq)?;
@@ -565,6 +567,56 @@ fn patch_file(
         encoded,
         clock,
     })
+}
+
+/// The rows of a row group's `keys` that an incoming key matches, found by walking the
+/// row group beside the sorted incoming keys, when the key is one column and the row
+/// group's keys are in strictly ascending order (as lakemart writes keyed tables).
+/// `None`: not in order, or a key of several columns; the caller probes the hash table.
+fn walk_in_order(shared: &Shared, keys: &RecordBatch) -> Result<Option<Vec<(usize, u32)>>> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let ([column], [incoming]) = (keys.columns(), shared.sorted_keys.as_slice()) else {
+        return Ok(None);
+    };
+    let n = column.len();
+    if n == 0 || column.null_count() > 0 {
+        return Ok(None);
+    }
+    let order = SortOptions {
+        descending: false,
+        nulls_first: true,
+    };
+    let own = make_comparator(column.as_ref(), column.as_ref(), order)?;
+    if !(1..n).all(|i| own(i - 1, i) == Less) {
+        return Ok(None);
+    }
+    let cmp = make_comparator(column.as_ref(), incoming.as_ref(), order)?;
+    // The first incoming key not below the row group's first.
+    let m = incoming.len();
+    let (mut lo, mut hi) = (0, m);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if cmp(0, mid) == Greater {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut p = lo;
+    let mut hits = Vec::new();
+    for i in 0..n {
+        while p < m && cmp(i, p) == Greater {
+            p += 1;
+        }
+        if p == m {
+            break;
+        }
+        if cmp(i, p) == Equal {
+            hits.push((i, shared.order[p]));
+            p += 1;
+        }
+    }
+    Ok(Some(hits))
 }
 
 /// Time spent in each step of patching files: finding the keys, comparing the matched

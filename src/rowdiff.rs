@@ -397,13 +397,7 @@ pub async fn kept_keys(
             return Ok(None);
         }
     };
-    let found = builder.schema().fields();
-    let same = found.len() == schema.fields().len()
-        && found
-            .iter()
-            .zip(schema.fields())
-            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-    if !same {
+    if !same_columns(builder.schema(), schema) {
         return Ok(None);
     }
     let stream = builder
@@ -422,6 +416,16 @@ pub async fn kept_keys(
         })
     });
     Ok(Some(Box::pin(RecordBatchStreamAdapter::new(schema.clone(), stream))))
+}
+
+/// Whether two schemas have the same columns, by name and type, in the same order
+/// (nullability aside).
+pub(crate) fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type())
 }
 
 /// A Parquet file of an object store, read by ranges.

@@ -373,26 +373,31 @@ fn files_of(commit: &[serde_json::Value], action: &str, key: &str) -> Vec<(Strin
         .collect()
 }
 
-#[test]
-fn issue_5_a_whole_row_merge_rewrites_only_the_files_of_the_incoming_key_range() {
-    let p = project(
-        "account",
-        ACCOUNT,
-        &[
-            (D1, "A3,300.00,A,B02\nA1,100.00,A,B01\nA2,200.00,A,B01\n"),
-            // Only new accounts, above every key in the table.
-            (D2, "B2,20.00,A,B01\nB1,10.00,A,B01\n"),
-            // B1 updated, B2 closed (deleted), B3 new but closed (never inserted).
-            (D3, "B1,11.00,A,B02\nB2,0.00,C,B01\nB3,0.00,C,B01\n"),
-            // The range A2..B4 covers both files.
-            (D4, "A2,210.00,A,B01\nB4,40.00,A,B04\n"),
-        ],
-    );
+/// `foundation.account_state`: whole-row merge of the account extract, closed
+/// accounts deleted.
+fn account_state_project(days: &[(&str, &str)]) -> TempProject {
+    let p = project("account", ACCOUNT, days);
     let toml = "[[models]]\nname = \"account_state\"\nmaterialization = \"merge\"\n\
                 unique_key = [\"acct_no\"]\ndelete_when = \"status = 'C'\"\n";
     models(&p, "account", toml, &[("account_state", MERGE_SQL)]);
-    let model = "foundation.account_state";
-    let q = "SELECT acct_no, balance, status, branch FROM foundation.account_state ORDER BY acct_no";
+    p
+}
+
+const STATE: &str = "foundation.account_state";
+const STATE_Q: &str = "SELECT acct_no, balance, status, branch FROM foundation.account_state ORDER BY acct_no";
+
+#[test]
+fn issue_5_a_whole_row_merge_rewrites_only_the_files_of_the_incoming_key_range() {
+    let p = account_state_project(&[
+        (D1, "A3,300.00,A,B02\nA1,100.00,A,B01\nA2,200.00,A,B01\n"),
+        // Only new accounts, above every key in the table.
+        (D2, "B2,20.00,A,B01\nB1,10.00,A,B01\n"),
+        // B1 updated, B2 closed (deleted), B3 new but closed (never inserted).
+        (D3, "B1,11.00,A,B02\nB2,0.00,C,B01\nB3,0.00,C,B01\n"),
+        // The range A2..B4 covers both files.
+        (D4, "A2,210.00,A,B01\nB4,40.00,A,B04\n"),
+    ]);
+    let (model, q) = (STATE, STATE_Q);
 
     run_date(&p, D1);
     // The first build is written in key order.
@@ -497,28 +502,20 @@ fn python_rows(p: &TempProject, table: &str, key: &str) -> Vec<String> {
 
 #[test]
 fn issue_5_a_merge_copies_the_column_chunks_its_updates_do_not_change() {
-    let p = project(
-        "account",
-        ACCOUNT,
-        &[
-            (
-                D1,
-                "A1,100.00,A,B01\nA2,200.00,A,B01\nA3,300.00,A,B02\nA4,400.00,A,B02\nA5,500.00,A,B03\n",
-            ),
-            // Balances only (A2 re-delivered unchanged); A4's is above every other.
-            (D2, "A2,200.00,A,B01\nA4,999.99,A,B02\nA5,1.50,A,B03\n"),
-            // A3 closed (deleted), A1 moves branch, A8 and A6 new (a file of their own,
-            // not in key order).
-            (D3, "A3,0.00,C,B02\nA1,100.00,A,B07\nA8,80.00,A,B04\nA6,60.00,A,B04\n"),
-            // A2 arrives unchanged: its file stays as it is; A6 changes in the new keys' file.
-            (D4, "A2,200.00,A,B01\nA6,66.00,A,B04\n"),
-        ],
-    );
-    let toml = "[[models]]\nname = \"account_state\"\nmaterialization = \"merge\"\n\
-                unique_key = [\"acct_no\"]\ndelete_when = \"status = 'C'\"\n";
-    models(&p, "account", toml, &[("account_state", MERGE_SQL)]);
-    let model = "foundation.account_state";
-    let q = "SELECT acct_no, balance, status, branch FROM foundation.account_state ORDER BY acct_no";
+    let p = account_state_project(&[
+        (
+            D1,
+            "A1,100.00,A,B01\nA2,200.00,A,B01\nA3,300.00,A,B02\nA4,400.00,A,B02\nA5,500.00,A,B03\n",
+        ),
+        // Balances only (A2 re-delivered unchanged); A4's is above every other.
+        (D2, "A2,200.00,A,B01\nA4,999.99,A,B02\nA5,1.50,A,B03\n"),
+        // A3 closed (deleted), A1 moves branch, A8 and A6 new (a file of their own,
+        // not in key order).
+        (D3, "A3,0.00,C,B02\nA1,100.00,A,B07\nA8,80.00,A,B04\nA6,60.00,A,B04\n"),
+        // A2 arrives unchanged: its file stays as it is; A6 changes in the new keys' file.
+        (D4, "A2,200.00,A,B01\nA6,66.00,A,B04\n"),
+    ]);
+    let (model, q) = (STATE, STATE_Q);
     run_date(&p, D1);
 
     run_date(&p, D2);
