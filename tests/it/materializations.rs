@@ -603,6 +603,42 @@ fn issue_5_a_merge_copies_the_column_chunks_its_updates_do_not_change() {
 }
 
 #[test]
+fn issue_5_a_patched_row_group_larger_than_a_batch_keeps_every_row_in_place() {
+    // 70,000 accounts in one row group: more than one 65,536-row batch of the rewrite.
+    let acct = |i: u32| format!("A{i:06}");
+    let mut d1 = String::new();
+    for i in 0..70_000 {
+        d1.push_str(&format!("{},{}.00,A,B01\n", acct(i), i % 1000));
+    }
+    // Updates on both sides of the batch boundary, a delete just after it, a new key.
+    let d2 = format!(
+        "{},1.11,A,B01\n{},2.22,A,B01\n{},3.33,A,B01\n{},0.00,C,B01\n{},4.44,A,B01\nB000001,5.55,A,B01\n",
+        acct(10),
+        acct(65_535),
+        acct(65_536),
+        acct(65_537),
+        acct(69_999)
+    );
+    let p = account_state_project(&[(D1, &d1), (D2, &d2)]);
+    run_date(&p, D1);
+    run_date(&p, D2);
+    let q = "SELECT count(*) AS n, sum(balance) AS total FROM foundation.account_state";
+    // Day 1: 70 rounds of 0.00..999.00 = 34,965,000.00; the updates replace 10, 535, 536
+    // and 999 with 1.11, 2.22, 3.33 and 4.44; A065537 (537.00) goes; B000001 adds 5.55.
+    assert_eq!(csv(&p, q), "n,total\n70000,34962399.65\n");
+    let all = commits(&p, STATE);
+    let metrics = &commit_info(all.last().unwrap())["operationMetrics"];
+    assert_eq!(metrics["num_encoded_column_chunks"], 4, "patched, not rewritten: {metrics}");
+    let around = "SELECT acct_no, balance FROM foundation.account_state \
+                  WHERE acct_no BETWEEN 'A065534' AND 'A065538' OR acct_no IN ('A000010', 'A069999') \
+                  ORDER BY acct_no";
+    assert_eq!(
+        csv(&p, around),
+        "acct_no,balance\nA000010,1.11\nA065534,534.00\nA065535,2.22\nA065536,3.33\nA065538,538.00\nA069999,4.44\n"
+    );
+}
+
+#[test]
 fn every_past_state_of_a_merge_table_stays_readable_as_of_its_business_date() {
     let p = merge_project();
     for date in [D1, D2, D3] {
