@@ -628,7 +628,10 @@ fn issue_5_a_patched_row_group_larger_than_a_batch_keeps_every_row_in_place() {
     assert_eq!(csv(&p, q), "n,total\n70000,34962399.65\n");
     let all = commits(&p, STATE);
     let metrics = &commit_info(all.last().unwrap())["operationMetrics"];
-    assert_eq!(metrics["num_encoded_column_chunks"], 4, "patched, not rewritten: {metrics}");
+    assert_eq!(
+        metrics["num_encoded_column_chunks"], 4,
+        "patched, not rewritten: {metrics}"
+    );
     let around = "SELECT acct_no, balance FROM foundation.account_state \
                   WHERE acct_no BETWEEN 'A065534' AND 'A065538' OR acct_no IN ('A000010', 'A069999') \
                   ORDER BY acct_no";
