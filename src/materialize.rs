@@ -355,11 +355,22 @@ impl Incremental<'_> {
         } else {
             df
         };
+        // One sorted stream to one writer: a round-robin split of the sorted rows
+        // between the writers (DataFusion's default before delta-rs's validation)
+        // gave files that each spanned a fifth of the key space, overlapping.
+        let mut state = self.state.clone();
+        if keyed {
+            state
+                .config_mut()
+                .options_mut()
+                .optimizer
+                .enable_round_robin_repartition = false;
+        }
         let target = self.lakehouse.writable(self.layer, self.table).await?;
         let mut write = target
             .write(vec![])
             .with_input_plan(df.into_unoptimized_plan())
-            .with_session_state(Arc::new(self.state.clone()))
+            .with_session_state(Arc::new(state))
             .with_save_mode(SaveMode::Overwrite)
             .with_schema_mode(SchemaMode::Overwrite)
             .with_commit_properties(props);
