@@ -382,16 +382,16 @@ impl Incremental<'_> {
         }
         let written = write.await?;
         if m == Materialization::SnapshotDiff
-            && let Err(e) = self.keep_sorted_keys(&written).await
+            && let Err(e) = self.keep_keys(&written).await
         {
-            tracing::warn!("{}: the table's sorted keys are not kept ({e})", self.tag.model);
+            tracing::warn!("{}: the table's keys are not kept ({e})", self.tag.model);
         }
         crate::store::outcome(&written).await
     }
 
-    /// Keep the sorted keys of a snapshot_diff table just built whole, so that the
-    /// next business date reads them in order ([`rowdiff::KeyKeeper`]).
-    async fn keep_sorted_keys(&self, table: &DeltaTable) -> Result<()> {
+    /// Keep the keys of a snapshot_diff table just built whole, so that the next
+    /// business date reads them bucket by bucket ([`rowdiff::KeyKeeper`]).
+    async fn keep_keys(&self, table: &DeltaTable) -> Result<()> {
         let Some(version) = table.version() else {
             return Ok(());
         };
@@ -399,13 +399,17 @@ impl Incremental<'_> {
         let df = ctx.read_table(engine::provider(&ctx, table).await?)?;
         let keys = &self.meta.unique_key;
         let key_types = key_types(&df, keys)?;
-        let stream = sorted_keys(df, keys, &key_types)?.execute_stream().await?;
+        let df = key_hashes(df, keys, &key_types)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let disk = self.state.runtime_env().disk_manager.clone();
+        let count = rowdiff::buckets_for(table_rows(table)?);
+        let streams = df.execute_stream_partitioned().await?;
+        let Ok(buckets) = rowdiff::Bucketed::split(streams, keys.len(), count, &disk).await? else {
+            return Ok(());
+        };
         let store = table.log_store().object_store(None);
-        let (keeper, mut teed) = rowdiff::KeyKeeper::tee(store, &self.tag.run_id, stream)?;
-        while let Some(batch) = teed.next().await {
-            batch?;
-        }
-        drop(teed);
+        let mut keeper = rowdiff::KeyKeeper::new(store, &self.tag.run_id, schema)?;
+        buckets.keep_all(&mut keeper).await?;
         keeper.keep(version).await;
         Ok(())
     }
@@ -681,59 +685,110 @@ impl Incremental<'_> {
             None => None,
         };
 
-        // Only keys and row hashes are sorted and compared; whole rows are read again
-        // for the changed keys alone.
+        // Only keys and row hashes are compared, bucket by bucket (rowdiff.rs); whole
+        // rows are read again for the changed keys alone.
         let type_of = |df: &DataFrame, c: &str| -> Result<DataType> {
             Ok(df.schema().field_with_unqualified_name(c)?.data_type().clone())
         };
         let key_types = key_types(&snapshot, &keys)?;
         let started = std::time::Instant::now();
-        let converter = rowdiff::key_converter(&key_types)?;
-        let new_keys = sorted_keys(snapshot.clone(), &keys, &key_types)?
-            .execute_stream()
-            .await?;
-        // The snapshot's sorted keys become the table's when this run's changes are
-        // applied to the version they were compared with (not on a re-run of an
-        // earlier date, whose changes go onto a later version).
+        let converter = Arc::new(rowdiff::key_converter(&key_types)?);
+        let runtime = self.state.runtime_env().clone();
+        let new_keys = key_hashes(snapshot.clone(), &keys, &key_types)?;
+        let keys_schema: SchemaRef = Arc::new(new_keys.schema().as_arrow().clone());
         let store = table.log_store().object_store(None);
-        let (keeper, new_keys) = match base.filter(|&v| Some(v) == table.version()) {
-            Some(_) => {
-                let (k, s) = rowdiff::KeyKeeper::tee(store.clone(), &self.tag.run_id, new_keys)?;
-                (Some(k), s)
-            }
-            None => (None, new_keys),
-        };
-        let old_keys = match (&previous, base) {
-            (Some(p), Some(v)) => Some(match rowdiff::kept_keys(&store, v, &new_keys.schema()).await? {
-                Some(kept) => {
-                    tracing::debug!("{}: reading the sorted keys kept for version {v}", self.tag.model);
-                    kept
-                }
-                None => sorted_keys(p.clone(), &keys, &key_types)?.execute_stream().await?,
-            }),
+        // The table's side: the keys kept for the version compared with, or its own.
+        let kept = match (&previous, base) {
+            (Some(_), Some(v)) => rowdiff::KeptKeys::open(&store, v, &keys_schema).await?,
             _ => None,
         };
-        let compared = match rowdiff::compare(&converter, keys.len(), new_keys, old_keys).await? {
-            Ok(c) => c,
-            Err(rowdiff::Refused::NullKey) => {
-                return Err(model_err(
+        let count = match &kept {
+            Some(k) => k.count(),
+            None => rowdiff::buckets_for(table_rows(&table)?),
+        };
+        let refused = |r: rowdiff::Refused| -> Result<Error> {
+            Ok(match r {
+                rowdiff::Refused::NullKey => model_err(
                     self.tag,
                     format!(
                         "a row has no unique_key ({} is NULL); snapshot_diff compares rows by key: \
                          filter such rows out or give them a key in the model's SQL",
                         keys.join(", ")
                     ),
-                ));
+                ),
+                rowdiff::Refused::Duplicate { key, times, keys: n } => {
+                    let values = converter.convert_rows([key.row()])?;
+                    let shown = keys
+                        .iter()
+                        .zip(&values)
+                        .map(|(k, a)| Ok(format!("{k}={}", ScalarValue::try_from_array(a.as_ref(), 0)?)))
+                        .collect::<Result<Vec<_>>>()?;
+                    duplicate_error(self.tag, &shown, times, n)
+                }
+            })
+        };
+        let new_keys = match rowdiff::Bucketed::split(
+            new_keys.execute_stream_partitioned().await?,
+            keys.len(),
+            count,
+            &runtime.disk_manager,
+        )
+        .await?
+        {
+            Ok(b) => b,
+            Err(r) => return Err(refused(r)?),
+        };
+        let old_keys = match (kept, &previous) {
+            (Some(k), _) => {
+                tracing::debug!("{}: reading the keys kept for version {base:?}", self.tag.model);
+                Some(rowdiff::OldKeys::Kept(k))
             }
-            Err(rowdiff::Refused::Duplicate { key, times, keys: n }) => {
-                let values = converter.convert_rows([key.row()])?;
-                let shown = keys
-                    .iter()
-                    .zip(&values)
-                    .map(|(k, a)| Ok(format!("{k}={}", ScalarValue::try_from_array(a.as_ref(), 0)?)))
-                    .collect::<Result<Vec<_>>>()?;
-                return Err(duplicate_error(self.tag, &shown, times, n));
+            (None, Some(p)) => {
+                let table_keys = key_hashes(p.clone(), &keys, &key_types)?
+                    .execute_stream_partitioned()
+                    .await?;
+                match rowdiff::Bucketed::split(table_keys, keys.len(), count, &runtime.disk_manager).await? {
+                    Ok(b) => Some(rowdiff::OldKeys::Bucketed(b)),
+                    Err(_) => {
+                        return Err(Error::Internal(
+                            "the table holds a NULL key; rebuild it with --full-refresh".into(),
+                        ));
+                    }
+                }
             }
+            (None, None) => None,
+        };
+        tracing::debug!(
+            "{}: snapshot_diff bucketed {} keys in {count} buckets at {:.1?}",
+            self.tag.model,
+            new_keys.rows(),
+            started.elapsed()
+        );
+        // The snapshot's keys become the table's when this run's changes are applied
+        // to the version they were compared with (not on a re-run of an earlier date,
+        // whose changes go onto a later version).
+        let current = base.is_some() && base == table.version();
+        let mut keeper = match current {
+            true => Some(rowdiff::KeyKeeper::new(
+                store.clone(),
+                &self.tag.run_id,
+                keys_schema.clone(),
+            )?),
+            false => None,
+        };
+        let snapshot_rows = new_keys.rows();
+        let compared = match rowdiff::compare(
+            converter.clone(),
+            keys.len(),
+            new_keys,
+            old_keys,
+            keeper.as_mut(),
+            &runtime.memory_pool,
+        )
+        .await?
+        {
+            Ok(c) => c,
+            Err(r) => return Err(refused(r)?),
         };
 
         tracing::debug!(
@@ -802,12 +857,63 @@ impl Incremental<'_> {
             self.tag.model,
             started.elapsed()
         );
-        let outcome = self.apply_change_set(table, &ctx, &keys, &all, merge_schema).await?;
+        let (changed, gone) = (compared.changed.num_rows(), compared.gone.num_rows());
+        let outcome = if current && !merge_schema && rewrite_whole(&table, changed, gone)? {
+            let rows = (changed + gone) as u64;
+            self.replace_with_snapshot(table, snapshot, &all, rows, snapshot_rows)
+                .await?
+        } else {
+            self.apply_change_set(table, &ctx, &keys, &all, merge_schema).await?
+        };
         // Applied or empty, the table's keys are now the snapshot's.
         if let Some(k) = keeper {
             k.keep(outcome.version).await;
         }
         Ok(outcome)
+    }
+
+    /// Replace every file of `table` with the snapshot's rows (its `columns`, in the
+    /// table's types), in one commit: what the day's `changes` cost when they reach
+    /// every part of the table ([`rewrite_whole`]). Returns `changes` as the rows.
+    async fn replace_with_snapshot(
+        &self,
+        table: DeltaTable,
+        snapshot: DataFrame,
+        columns: &[String],
+        changes: u64,
+        snapshot_rows: u64,
+    ) -> Result<WriteOutcome> {
+        let table_schema = table.snapshot()?.snapshot().arrow_schema();
+        let typed = columns
+            .iter()
+            .map(|c| Ok(cast(ident(c), table_schema.field_with_name(c)?.data_type().clone()).alias(c.as_str())))
+            .collect::<Result<Vec<_>>>()?;
+        let started = std::time::Instant::now();
+        let (adds, rows) = write_files(&table, snapshot.select(typed)?).await?;
+        if rows != snapshot_rows {
+            return Err(Error::Internal(format!(
+                "the snapshot gave {rows} rows when written and {snapshot_rows} when compared; table unchanged"
+            )));
+        }
+        let removes: Vec<Remove> = table
+            .snapshot()?
+            .log_data()
+            .into_iter()
+            .map(|f| f.remove_action(true))
+            .collect();
+        tracing::debug!(
+            "{}: replaced the table's {} files with the snapshot's {rows} rows in {} files in {:.1?}",
+            self.tag.model,
+            removes.len(),
+            adds.len(),
+            started.elapsed()
+        );
+        let version = self.commit_rewrite(&table, removes, adds, rows, None, []).await?;
+        Ok(WriteOutcome {
+            version,
+            rows: changes,
+            note: None,
+        })
     }
 
     /// Apply this date's change set, read back from `<model>_changes`, to `table`.
@@ -956,7 +1062,7 @@ impl Incremental<'_> {
             started.elapsed()
         );
         let removes = touched.into_iter().map(|r| r.remove).collect();
-        self.commit_rewrite(&table, removes, adds, rows, &range, []).await
+        self.commit_rewrite(&table, removes, adds, rows, Some(&range), []).await
     }
 
     /// Commit a rewrite of the files overlapping `range`: `removes` replaced by `adds`.
@@ -966,7 +1072,7 @@ impl Incremental<'_> {
         removes: Vec<Remove>,
         adds: Vec<Add>,
         rows: u64,
-        range: &KeyRange,
+        range: Option<&KeyRange>,
         more: impl IntoIterator<Item = (&'static str, serde_json::Value)>,
     ) -> Result<u64> {
         let keys = &self.meta.unique_key;
@@ -986,7 +1092,7 @@ impl Incremental<'_> {
         let operation = DeltaOperation::Write {
             mode: SaveMode::Overwrite,
             partition_by: None,
-            predicate: Some(format!("{} BETWEEN {} AND {}", keys[0], sql(&range.lo), sql(&range.hi))),
+            predicate: range.map(|r| format!("{} BETWEEN {} AND {}", keys[0], sql(&r.lo), sql(&r.hi))),
         };
         let snapshot = table.snapshot()?;
         let commit = CommitBuilder::from(props)
@@ -1061,7 +1167,7 @@ impl Incremental<'_> {
             ("num_encoded_column_chunks", done.encoded.into()),
         ];
         let version = self
-            .commit_rewrite(table, done.removes, adds, rows, range, copied)
+            .commit_rewrite(table, done.removes, adds, rows, Some(range), copied)
             .await?;
         Ok(Some(version))
     }
@@ -1115,18 +1221,47 @@ fn key_types(df: &DataFrame, keys: &[String]) -> Result<Vec<DataType>> {
         .collect()
 }
 
-/// `df`'s keys (cast to `key_types`) and `row_hash` (as `Utf8`), sorted by the keys:
-/// what snapshot_diff compares.
-fn sorted_keys(df: DataFrame, keys: &[String], key_types: &[DataType]) -> Result<DataFrame> {
+/// `df`'s keys (cast to `key_types`) and `row_hash` (as `Utf8`): what snapshot_diff
+/// compares.
+fn key_hashes(df: DataFrame, keys: &[String], key_types: &[DataType]) -> Result<DataFrame> {
     let mut cols: Vec<Expr> = keys
         .iter()
         .zip(key_types)
         .map(|(k, t)| cast(ident(k), t.clone()).alias(k.as_str()))
         .collect();
     cols.push(cast(ident("row_hash"), DataType::Utf8).alias("row_hash"));
-    Ok(df
-        .select(cols)?
-        .sort(keys.iter().map(|k| ident(k).sort(true, true)).collect())?)
+    Ok(df.select(cols)?)
+}
+
+/// The rows of `table`'s current version, from its files' statistics (0 when a file
+/// has none).
+fn table_rows(table: &DeltaTable) -> Result<u64> {
+    Ok(table
+        .snapshot()?
+        .log_data()
+        .into_iter()
+        .map(|f| f.num_records().unwrap_or(0) as u64)
+        .sum())
+}
+
+/// Rows a Parquet row group holds at most as delta-rs writes them (parquet's default).
+const ROW_GROUP_ROWS: u64 = 1024 * 1024;
+
+/// Whether snapshot_diff's `changed` and `gone` keys reach nearly every part of `table`,
+/// so that writing the snapshot whole is cheaper than rewriting each file in place: a
+/// gone key drops a row, so every column of its row group is encoded again, and with
+/// three times as many gone keys as row groups (spread like the changes of a real day)
+/// 95% of the row groups lose one; half the table's rows changed costs as much too.
+fn rewrite_whole(table: &DeltaTable, changed: usize, gone: usize) -> Result<bool> {
+    let snapshot = table.snapshot()?;
+    let (mut rows, mut groups) = (0u64, 0u64);
+    for f in snapshot.log_data() {
+        let n = f.num_records().unwrap_or(0) as u64;
+        rows += n;
+        groups += n.div_ceil(ROW_GROUP_ROWS).max(1);
+    }
+    let changes = (changed + gone) as u64;
+    Ok(groups > 0 && (gone as u64 >= 3 * groups || 2 * changes >= rows))
 }
 
 /// Fail on incoming rows that share a key, naming one such key and the count.

@@ -1,43 +1,46 @@
-//! Row hashes, and the key-ordered comparison behind `snapshot_diff`: which keys of a
-//! new snapshot are new, changed or gone against the table, read from two streams of
-//! `(key…, row_hash)` in key order, in one pass, with one batch of each side in memory.
+//! Row hashes, and the comparison behind `snapshot_diff`: which keys of a new
+//! snapshot are new, changed or gone against the table. Both sides' `(key…, row_hash)`
+//! are split into buckets by a hash of the key (spilled to disk), and each bucket's
+//! pair is compared in memory: the snapshot's keys as a hash table, the table's rows
+//! probing it. No side is sorted.
 //!
-//! The snapshot's sorted `(key…, row_hash)` are kept beside the table for the version
-//! it becomes ([`KeyKeeper`]), so the next business date reads the table's side in
-//! order ([`kept_keys`]) instead of sorting it again.
+//! The snapshot's buckets are kept beside the table for the version it becomes
+//! ([`KeyKeeper`]), so the next business date reads the table's side bucket by bucket
+//! ([`KeptKeys`]) instead of reading and bucketing the table again.
 //!
 //! Part of the storage layer, beside materialize.rs (its only caller).
 
-use std::cmp::Ordering;
-use std::fmt::Write as _;
-use std::hash::Hasher;
 use std::sync::Arc;
 
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder};
-use deltalake::arrow::compute::{SortOptions, cast};
+use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder, UInt32Array};
+use deltalake::arrow::compute::{SortOptions, cast, concat_batches, take_record_batch};
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
     UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
-use deltalake::arrow::row::{OwnedRow, Row, RowConverter, Rows, SortField};
-use deltalake::datafusion::error::DataFusionError;
+use deltalake::arrow::ipc::reader::StreamReader;
+use deltalake::arrow::ipc::writer::StreamWriter;
+use deltalake::arrow::row::{OwnedRow, RowConverter, Rows, SortField};
+use deltalake::datafusion::common::HashMap;
+use deltalake::datafusion::common::hash_map::Entry;
+use deltalake::datafusion::execution::disk_manager::DiskManager;
+use deltalake::datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool};
+use deltalake::datafusion::execution::spill_file::{SpillFile, SpillWriter};
 use deltalake::datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use deltalake::datafusion::physical_plan::SendableRecordBatchStream;
-use deltalake::datafusion::physical_plan::common::spawn_buffered;
-use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use deltalake::logstore::ObjectStoreRef;
 use deltalake::logstore::object_store::buffered::BufWriter;
 use deltalake::logstore::object_store::path::Path;
 use deltalake::logstore::object_store::{ObjectStore as _, ObjectStoreExt as _};
-use deltalake::parquet::arrow::arrow_reader::ArrowReaderOptions;
+use deltalake::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use deltalake::parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
 use deltalake::parquet::arrow::async_writer::AsyncArrowWriter;
 use deltalake::parquet::basic::Compression;
 use deltalake::parquet::errors::{ParquetError, Result as ParquetResult};
-use deltalake::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use deltalake::parquet::file::metadata::{KeyValue, ParquetMetaData, ParquetMetaDataReader};
 use deltalake::parquet::file::properties::WriterProperties;
 use futures::FutureExt;
 use futures::StreamExt;
@@ -76,73 +79,83 @@ impl ScalarUDFImpl for RowHash {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> deltalake::datafusion::error::Result<ColumnarValue> {
         let n = args.number_rows;
-        let mut states: Vec<XxHash64> = (0..n).map(|_| XxHash64::with_seed(0)).collect();
-        for a in &args.args {
-            feed(&mut states, &a.clone().into_array(n)?)?;
-        }
+        let columns = args
+            .args
+            .iter()
+            .map(|a| a.clone().into_array(n))
+            .collect::<deltalake::datafusion::error::Result<Vec<_>>>()?;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = StringBuilder::with_capacity(n, n * 16);
-        for s in states {
-            // Writing into the builder cannot fail.
-            let _ = write!(out, "{:016x}", s.finish());
-            out.append_value("");
+        for h in hash_rows(&columns, n)? {
+            let digits: [u8; 16] = std::array::from_fn(|i| HEX[((h >> (60 - 4 * i)) & 0xf) as usize]);
+            out.append_value(std::str::from_utf8(&digits).unwrap_or_default());
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
 }
 
-/// Each row's hasher takes that row's value of `a`.
-fn feed(states: &mut [XxHash64], a: &ArrayRef) -> deltalake::datafusion::error::Result<()> {
-    fn each<T>(states: &mut [XxHash64], values: impl Iterator<Item = Option<T>>, put: impl Fn(&mut XxHash64, T)) {
-        for (h, v) in states.iter_mut().zip(values) {
+/// Each row's encoding takes that row's value of `a` (see [`row_hash`]).
+fn feed(rows: &mut [Vec<u8>], a: &ArrayRef) -> deltalake::datafusion::error::Result<()> {
+    fn each<T>(rows: &mut [Vec<u8>], values: impl Iterator<Item = Option<T>>, put: impl Fn(&mut Vec<u8>, T)) {
+        for (h, v) in rows.iter_mut().zip(values) {
             match v {
-                None => h.write_u8(0),
+                None => h.push(0),
                 Some(v) => {
-                    h.write_u8(1);
+                    h.push(1);
                     put(h, v);
                 }
             }
         }
     }
-    fn text(h: &mut XxHash64, v: &str) {
-        h.write(&(v.len() as u64).to_le_bytes());
-        h.write(v.as_bytes());
+    fn text(h: &mut Vec<u8>, v: &str) {
+        h.extend_from_slice(&(v.len() as u64).to_le_bytes());
+        h.extend_from_slice(v.as_bytes());
     }
-    let int = |h: &mut XxHash64, v: i64| h.write(&v.to_le_bytes());
+    let int = |h: &mut Vec<u8>, v: i64| h.extend_from_slice(&v.to_le_bytes());
     match a.data_type() {
-        DataType::Utf8 => each(states, a.as_string::<i32>().iter(), text),
-        DataType::LargeUtf8 => each(states, a.as_string::<i64>().iter(), text),
-        DataType::Utf8View => each(states, a.as_string_view().iter(), text),
-        DataType::Boolean => each(states, a.as_boolean().iter(), |h, v| h.write_u8(u8::from(v))),
-        DataType::Int8 => each(states, a.as_primitive::<Int8Type>().iter(), |h, v| int(h, v.into())),
-        DataType::Int16 => each(states, a.as_primitive::<Int16Type>().iter(), |h, v| int(h, v.into())),
-        DataType::Int32 => each(states, a.as_primitive::<Int32Type>().iter(), |h, v| int(h, v.into())),
-        DataType::Int64 => each(states, a.as_primitive::<Int64Type>().iter(), int),
-        DataType::UInt8 => each(states, a.as_primitive::<UInt8Type>().iter(), |h, v| int(h, v.into())),
-        DataType::UInt16 => each(states, a.as_primitive::<UInt16Type>().iter(), |h, v| int(h, v.into())),
-        DataType::UInt32 => each(states, a.as_primitive::<UInt32Type>().iter(), |h, v| int(h, v.into())),
-        DataType::UInt64 => each(states, a.as_primitive::<UInt64Type>().iter(), |h, v| {
-            h.write(&v.to_le_bytes())
+        DataType::Utf8 => each(rows, a.as_string::<i32>().iter(), text),
+        DataType::LargeUtf8 => each(rows, a.as_string::<i64>().iter(), text),
+        DataType::Utf8View => each(rows, a.as_string_view().iter(), text),
+        DataType::Boolean => each(rows, a.as_boolean().iter(), |h, v| h.push(u8::from(v))),
+        DataType::Int8 => each(rows, a.as_primitive::<Int8Type>().iter(), |h, v| int(h, v.into())),
+        DataType::Int16 => each(rows, a.as_primitive::<Int16Type>().iter(), |h, v| int(h, v.into())),
+        DataType::Int32 => each(rows, a.as_primitive::<Int32Type>().iter(), |h, v| int(h, v.into())),
+        DataType::Int64 => each(rows, a.as_primitive::<Int64Type>().iter(), int),
+        DataType::UInt8 => each(rows, a.as_primitive::<UInt8Type>().iter(), |h, v| int(h, v.into())),
+        DataType::UInt16 => each(rows, a.as_primitive::<UInt16Type>().iter(), |h, v| int(h, v.into())),
+        DataType::UInt32 => each(rows, a.as_primitive::<UInt32Type>().iter(), |h, v| int(h, v.into())),
+        DataType::UInt64 => each(rows, a.as_primitive::<UInt64Type>().iter(), |h, v| {
+            h.extend_from_slice(&v.to_le_bytes())
         }),
-        DataType::Date32 => each(states, a.as_primitive::<Date32Type>().iter(), |h, v| int(h, v.into())),
-        DataType::Decimal128(..) => each(states, a.as_primitive::<Decimal128Type>().iter(), |h, v| {
-            h.write(&v.to_le_bytes())
+        DataType::Date32 => each(rows, a.as_primitive::<Date32Type>().iter(), |h, v| int(h, v.into())),
+        DataType::Decimal128(..) => each(rows, a.as_primitive::<Decimal128Type>().iter(), |h, v| {
+            h.extend_from_slice(&v.to_le_bytes())
         }),
-        DataType::Float32 => each(states, a.as_primitive::<Float32Type>().iter(), |h, v| {
-            h.write(&f64::from(v).to_bits().to_le_bytes())
+        DataType::Float32 => each(rows, a.as_primitive::<Float32Type>().iter(), |h, v| {
+            h.extend_from_slice(&f64::from(v).to_bits().to_le_bytes())
         }),
-        DataType::Float64 => each(states, a.as_primitive::<Float64Type>().iter(), |h, v| {
-            h.write(&v.to_bits().to_le_bytes())
+        DataType::Float64 => each(rows, a.as_primitive::<Float64Type>().iter(), |h, v| {
+            h.extend_from_slice(&v.to_bits().to_le_bytes())
         }),
         DataType::Timestamp(..) | DataType::Date64 => {
             let v = cast(a, &DataType::Int64)?;
-            each(states, v.as_primitive::<Int64Type>().iter(), int)
+            each(rows, v.as_primitive::<Int64Type>().iter(), int)
         }
         _ => {
             let v = cast(a, &DataType::Utf8)?;
-            each(states, v.as_string::<i32>().iter(), text)
+            each(rows, v.as_string::<i32>().iter(), text)
         }
     }
     Ok(())
+}
+
+/// xxHash64 (seed 0) of each row's encoding of `columns` ([`feed`]), `n` rows.
+fn hash_rows(columns: &[ArrayRef], n: usize) -> deltalake::datafusion::error::Result<Vec<u64>> {
+    let mut rows: Vec<Vec<u8>> = (0..n).map(|_| Vec::with_capacity(64)).collect();
+    for c in columns {
+        feed(&mut rows, c)?;
+    }
+    Ok(rows.iter().map(|r| XxHash64::oneshot(0, r)).collect())
 }
 
 /// The order both streams must be in: ascending, NULLs first (`sort(true, true)`).
@@ -171,182 +184,402 @@ pub struct Compared {
 
 /// Why the snapshot cannot be compared.
 pub enum Refused {
-    /// The first duplicated key, how often it appears, and how many keys are duplicated.
+    /// The least duplicated key, how often it appears, and how many keys are duplicated.
     Duplicate { key: OwnedRow, times: u64, keys: u64 },
     /// A row of the snapshot has a NULL in a key column.
     NullKey,
 }
 
-/// One side of the comparison: a stream of `(key…, row_hash)` batches in key order.
-struct Side {
-    stream: Option<SendableRecordBatchStream>,
-    keys: usize,
-    rows: Rows,
-    hashes: ArrayRef,
-    pos: usize,
-    /// The last row of the previous batch, for checks across batch boundaries.
-    last: Option<OwnedRow>,
-    /// Whether a NULL key was seen.
-    null_key: bool,
+/// Rows a bucket is meant to hold: a bucket of each side is compared in memory.
+const BUCKET_ROWS: u64 = 1 << 20;
+/// At most this many buckets (open spill files while bucketing).
+const MAX_BUCKETS: usize = 512;
+/// A kept set whose buckets hold more rows than this on average (the table grew) is
+/// not used: the table's keys are bucketed again, in more buckets.
+const MAX_KEPT_BUCKET_ROWS: u64 = 4 * BUCKET_ROWS;
+/// Rows gathered per bucket before they are written to its spill file.
+const SPILL_BATCH: usize = 8192;
+
+/// How many buckets to split about `rows` keys into.
+pub fn buckets_for(rows: u64) -> usize {
+    (rows.div_ceil(BUCKET_ROWS) as usize).clamp(1, MAX_BUCKETS)
 }
 
-impl Side {
-    fn new(stream: Option<SendableRecordBatchStream>, keys: usize, converter: &RowConverter) -> Side {
-        Side {
-            stream,
-            keys,
-            rows: converter.empty_rows(0, 0),
-            hashes: Arc::new(deltalake::arrow::array::StringArray::from(Vec::<&str>::new())),
-            pos: 0,
-            last: None,
-            null_key: false,
-        }
-    }
+/// The bucket of each row of `keys` among `count`: xxHash64 of the key's values in
+/// the row hash's encoding, so that it does not change between releases (kept files
+/// depend on it) and string kinds and integer widths fall alike.
+fn bucket_ids(keys: &[ArrayRef], count: usize) -> Result<Vec<u32>> {
+    let n = keys.first().map_or(0, |k| k.len());
+    Ok(hash_rows(keys, n)?
+        .into_iter()
+        .map(|h| (h % count as u64) as u32)
+        .collect())
+}
 
-    /// Make `pos` point at a row, reading batches as needed; false at the end.
-    async fn fill(&mut self, converter: &RowConverter) -> Result<bool> {
-        while self.pos >= self.rows.num_rows() {
-            let Some(stream) = self.stream.as_mut() else {
-                return Ok(false);
-            };
-            match stream.next().await {
-                None => {
-                    self.stream = None;
-                    return Ok(false);
-                }
-                Some(batch) => {
+/// One side's `(key…, row_hash)` rows split into buckets by [`bucket_ids`], each in a
+/// spill file of DataFusion's disk manager (deleted when dropped).
+pub struct Bucketed {
+    files: Vec<Arc<dyn SpillFile>>,
+    rows: Vec<u64>,
+}
+
+/// A bucket's spill file being written.
+struct Spill {
+    file: Arc<dyn SpillFile>,
+    writer: Option<StreamWriter<std::io::BufWriter<Box<dyn SpillWriter>>>>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    rows: u64,
+}
+
+impl Spill {
+    fn write_pending(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = concat_batches(&self.pending[0].schema(), &self.pending)?;
+        self.pending.clear();
+        self.pending_rows = 0;
+        if let Some(w) = self.writer.as_mut() {
+            w.write(&batch)?;
+        }
+        Ok(())
+    }
+}
+
+fn spill_err(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("snapshot_diff's key buckets: {e}"))
+}
+
+impl Bucketed {
+    /// Split the `(key…, row_hash)` rows of `streams` (the partitions of one plan, read
+    /// side by side, in any order) into `count` buckets; the first `keys` columns are
+    /// the key. Refused when a key is NULL.
+    pub async fn split(
+        streams: Vec<SendableRecordBatchStream>,
+        keys: usize,
+        count: usize,
+        disk: &Arc<DiskManager>,
+    ) -> Result<std::result::Result<Bucketed, Refused>> {
+        let Some(schema) = streams.first().map(|s| s.schema()) else {
+            return Ok(Ok(Bucketed {
+                files: Vec::new(),
+                rows: Vec::new(),
+            }));
+        };
+        let mut spills = Vec::with_capacity(count);
+        for _ in 0..count {
+            let file = disk.create_tmp_file("snapshot_diff key buckets")?;
+            let out = std::io::BufWriter::with_capacity(1 << 16, file.open_writer()?);
+            let writer = StreamWriter::try_new(out, &schema)?;
+            spills.push(std::sync::Mutex::new(Spill {
+                file,
+                writer: Some(writer),
+                pending: Vec::new(),
+                pending_rows: 0,
+                rows: 0,
+            }));
+        }
+        let spills = Arc::new(spills);
+        let mut tasks = tokio::task::JoinSet::new();
+        for mut stream in streams {
+            let spills = spills.clone();
+            tasks.spawn(async move {
+                while let Some(batch) = stream.next().await {
                     let batch = batch?;
                     if batch.num_rows() == 0 {
                         continue;
                     }
-                    let keys = &batch.columns()[..self.keys];
-                    self.null_key |= keys.iter().any(|k| k.null_count() > 0);
-                    if self.rows.num_rows() > 0 {
-                        self.last = Some(self.rows.row(self.rows.num_rows() - 1).owned());
+                    if batch.columns()[..keys].iter().any(|k| k.null_count() > 0) {
+                        return Ok(false);
                     }
-                    self.rows = converter.convert_columns(keys)?;
-                    self.hashes = cast(batch.column(self.keys), &DataType::Utf8)?;
-                    self.pos = 0;
+                    let spills = spills.clone();
+                    tokio::task::spawn_blocking(move || scatter(&batch, keys, &spills))
+                        .await
+                        .map_err(spill_err)??;
                 }
+                Ok::<_, Error>(true)
+            });
+        }
+        let mut null_key = false;
+        while let Some(done) = tasks.join_next().await {
+            null_key |= !done.map_err(spill_err)??;
+        }
+        if null_key {
+            return Ok(Err(Refused::NullKey));
+        }
+        let spills = Arc::into_inner(spills).ok_or_else(|| spill_err("a bucketing task outlived its stream"))?;
+        let mut files = Vec::with_capacity(count);
+        let mut rows = Vec::with_capacity(count);
+        for s in spills {
+            let mut s = s.into_inner().map_err(spill_err)?;
+            s.write_pending()?;
+            if let Some(mut w) = s.writer.take() {
+                w.finish()?;
+                let mut out = w.into_inner()?.into_inner().map_err(|e| spill_err(e.error()))?;
+                out.finish()?;
             }
+            files.push(s.file);
+            rows.push(s.rows);
         }
-        Ok(true)
+        Ok(Ok(Bucketed { files, rows }))
     }
 
-    fn row(&self) -> Row<'_> {
-        self.rows.row(self.pos)
+    /// How many buckets.
+    pub fn count(&self) -> usize {
+        self.files.len()
     }
 
-    fn hash(&self) -> Option<&str> {
-        let h = self.hashes.as_string::<i32>();
-        (!h.is_null(self.pos)).then(|| h.value(self.pos))
+    /// How many rows in all.
+    pub fn rows(&self) -> u64 {
+        self.rows.iter().sum()
     }
 
-    /// The row before the current one, if any.
-    fn previous(&self) -> Option<Row<'_>> {
-        if self.pos > 0 {
-            Some(self.rows.row(self.pos - 1))
-        } else {
-            self.last.as_ref().map(OwnedRow::row)
+    /// The rows of bucket `i`.
+    async fn read(&self, i: usize) -> Result<Vec<RecordBatch>> {
+        let mut bytes = Vec::new();
+        let mut chunks = self.files[i].read_stream()?;
+        while let Some(chunk) = chunks.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        let reader = StreamReader::try_new(std::io::Cursor::new(bytes), None)?;
+        Ok(reader.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    /// Write every bucket to `keeper`, in order (a table built whole: no comparison).
+    pub async fn keep_all(self, keeper: &mut KeyKeeper) -> Result<()> {
+        for i in 0..self.count() {
+            keeper.write_bucket(self.read(i).await?).await;
+        }
+        Ok(())
+    }
+}
+
+/// Append `batch`'s rows to the pending rows of their buckets, writing a bucket's
+/// pending rows to its spill file once they are [`SPILL_BATCH`].
+fn scatter(batch: &RecordBatch, keys: usize, spills: &[std::sync::Mutex<Spill>]) -> Result<()> {
+    let count = spills.len();
+    let ids = bucket_ids(&batch.columns()[..keys], count)?;
+    // Rows grouped by bucket (a counting sort), each group a slice of one batch.
+    let mut starts = vec![0usize; count + 1];
+    for &b in &ids {
+        starts[b as usize + 1] += 1;
+    }
+    for b in 0..count {
+        starts[b + 1] += starts[b];
+    }
+    let mut next = starts.clone();
+    let mut order = vec![0u32; ids.len()];
+    for (row, &b) in ids.iter().enumerate() {
+        order[next[b as usize]] = row as u32;
+        next[b as usize] += 1;
+    }
+    let grouped = take_record_batch(batch, &UInt32Array::from(order))?;
+    for (b, spill) in spills.iter().enumerate() {
+        let n = starts[b + 1] - starts[b];
+        if n == 0 {
+            continue;
+        }
+        let mut s = spill.lock().map_err(spill_err)?;
+        s.pending.push(grouped.slice(starts[b], n));
+        s.pending_rows += n;
+        s.rows += n as u64;
+        if s.pending_rows >= SPILL_BATCH {
+            s.write_pending()?;
+        }
+    }
+    Ok(())
+}
+
+/// The table's side of a comparison: its keys kept by an earlier run, or bucketed now.
+pub enum OldKeys {
+    Kept(KeptKeys),
+    Bucketed(Bucketed),
+}
+
+impl OldKeys {
+    pub fn count(&self) -> usize {
+        match self {
+            OldKeys::Kept(k) => k.groups.len(),
+            OldKeys::Bucketed(b) => b.count(),
         }
     }
 
-    /// How the current row follows the previous one: Greater, or Equal for a repeat.
-    fn order(&self, what: &str) -> Result<Ordering> {
-        match self.previous().map(|p| self.row().cmp(&p)) {
-            Some(Ordering::Less) => Err(Error::Internal(format!("{what} did not arrive in key order"))),
-            Some(o) => Ok(o),
-            None => Ok(Ordering::Greater),
+    async fn read(&self, i: usize) -> Result<Vec<RecordBatch>> {
+        match self {
+            OldKeys::Kept(k) => k.read(i).await,
+            OldKeys::Bucketed(b) => b.read(i).await,
         }
     }
 }
 
-/// Compare `new` (the snapshot) with `old` (the table; None for an empty one), both
-/// streams of `(key…, row_hash)` sorted by the keys as [`key_converter`] orders them.
-pub async fn compare(
+/// What one bucket changes.
+struct BucketDiff {
+    changed: Rows,
+    inserted: Vec<bool>,
+    gone: Rows,
+    /// The least duplicated key of the snapshot's bucket and its count, and how many.
+    duplicate: Option<(OwnedRow, u64)>,
+    duplicated: u64,
+}
+
+/// Compare one bucket: the snapshot's rows `new` and the table's `old`, both
+/// `(key…, row_hash)`. The snapshot's keys are the hash table; the table's rows probe it.
+fn compare_bucket(
     converter: &RowConverter,
     keys: usize,
-    new: SendableRecordBatchStream,
-    old: Option<SendableRecordBatchStream>,
+    new: &[RecordBatch],
+    old: &[RecordBatch],
+) -> Result<BucketDiff> {
+    let mut out = BucketDiff {
+        changed: converter.empty_rows(0, 0),
+        inserted: Vec::new(),
+        gone: converter.empty_rows(0, 0),
+        duplicate: None,
+        duplicated: 0,
+    };
+    let new = match new.first() {
+        Some(first) => concat_batches(&first.schema(), new)?,
+        None => RecordBatch::new_empty(match old.first() {
+            Some(o) => o.schema(),
+            None => return Ok(out),
+        }),
+    };
+    let new_rows = converter.convert_columns(&new.columns()[..keys])?;
+    let new_hashes = cast(new.column(keys), &DataType::Utf8)?;
+    let new_hashes = new_hashes.as_string::<i32>();
+    let mut index: HashMap<&[u8], u32> = HashMap::with_capacity(new_rows.num_rows());
+    let mut repeats: HashMap<u32, u64> = HashMap::new();
+    for (i, row) in new_rows.iter().enumerate() {
+        match index.entry(row.data()) {
+            Entry::Occupied(first) => *repeats.entry(*first.get()).or_insert(1) += 1,
+            Entry::Vacant(v) => {
+                v.insert(i as u32);
+            }
+        }
+    }
+    if !repeats.is_empty() {
+        out.duplicated = repeats.len() as u64;
+        out.duplicate = repeats
+            .iter()
+            .map(|(&i, &times)| (new_rows.row(i as usize), times))
+            .min_by(|a, b| a.0.cmp(&b.0))
+            .map(|(row, times)| (row.owned(), times));
+        return Ok(out);
+    }
+    fn hash(h: &StringArray, i: usize) -> Option<&str> {
+        (!h.is_null(i)).then(|| h.value(i))
+    }
+    let mut matched = vec![false; new_rows.num_rows()];
+    for batch in old {
+        let old_rows = converter.convert_columns(&batch.columns()[..keys])?;
+        let old_hashes = cast(batch.column(keys), &DataType::Utf8)?;
+        let old_hashes = old_hashes.as_string::<i32>();
+        for (j, row) in old_rows.iter().enumerate() {
+            match index.get(row.data()) {
+                None => out.gone.push(row),
+                Some(&i) => {
+                    let i = i as usize;
+                    if std::mem::replace(&mut matched[i], true) {
+                        return Err(Error::Internal(
+                            "the table holds a key twice; rebuild it with --full-refresh".into(),
+                        ));
+                    }
+                    if hash(new_hashes, i) != hash(old_hashes, j) {
+                        out.changed.push(new_rows.row(i));
+                        out.inserted.push(false);
+                    }
+                }
+            }
+        }
+    }
+    for (i, seen) in matched.iter().enumerate() {
+        if !seen {
+            out.changed.push(new_rows.row(i));
+            out.inserted.push(true);
+        }
+    }
+    Ok(out)
+}
+
+/// Compare the snapshot's bucketed keys `new` with the table's `old` (None for an
+/// empty table; bucketed alike), bucket by bucket, two at a time, each bucket's pair in
+/// memory (reserved from `pool`). The snapshot's buckets are also written to `keeper`,
+/// in order, when there is one.
+pub async fn compare(
+    converter: Arc<RowConverter>,
+    keys: usize,
+    new: Bucketed,
+    old: Option<OldKeys>,
+    mut keeper: Option<&mut KeyKeeper>,
+    pool: &Arc<dyn MemoryPool>,
 ) -> Result<std::result::Result<Compared, Refused>> {
-    // Each side is read (the sort's merge of its spills, a kept file's decoding) by a
-    // task of its own, beside the walk.
-    let mut new = Side::new(Some(spawn_buffered(new, 2)), keys, converter);
-    let mut old = Side::new(old.map(|o| spawn_buffered(o, 2)), keys, converter);
+    if let Some(o) = &old
+        && o.count() != new.count()
+    {
+        return Err(Error::Internal(format!(
+            "{} buckets of the table's keys against {} of the snapshot's",
+            o.count(),
+            new.count()
+        )));
+    }
+    let (new, old) = (Arc::new(new), Arc::new(old));
+    let lanes = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let mut buckets = futures::stream::iter(0..new.count())
+        .map(|i| {
+            let (new, old, converter, pool) = (new.clone(), old.clone(), converter.clone(), pool.clone());
+            async move {
+                let new_batches = new.read(i).await?;
+                let old_batches = match old.as_ref() {
+                    Some(o) => o.read(i).await?,
+                    None => Vec::new(),
+                };
+                // Both sides, the snapshot's rows and their hash table (~2x its rows).
+                let size: usize = new_batches
+                    .iter()
+                    .chain(&old_batches)
+                    .map(|b| b.get_array_memory_size())
+                    .sum();
+                let memory = MemoryConsumer::new("snapshot_diff bucket").register(&pool);
+                memory.try_grow(3 * size).map_err(|e| {
+                    Error::Internal(format!(
+                        "snapshot_diff: a bucket of {} keys does not fit the memory pool ({e}); raise --memory-limit",
+                        new.rows[i]
+                    ))
+                })?;
+                let diff = tokio::task::spawn_blocking(move || {
+                    compare_bucket(&converter, keys, &new_batches, &old_batches).map(|d| (d, new_batches))
+                })
+                .await
+                .map_err(|e| Error::Internal(format!("snapshot_diff's comparison stopped: {e}")))??;
+                Ok::<_, Error>((diff, memory))
+            }
+        })
+        .buffered(lanes);
     let mut out = Compared {
         changed: converter.empty_rows(0, 0),
         inserted: Vec::new(),
         gone: converter.empty_rows(0, 0),
     };
-    // Both sides sort their whole input before the first batch: let the sorts run together.
-    let started = std::time::Instant::now();
-    let (n, o) = futures::join!(new.fill(converter), old.fill(converter));
-    let (mut has_new, mut has_old) = (n?, o?);
-    tracing::debug!("first sorted keys of both sides after {:.1?}", started.elapsed());
-    // The current run of one key in the snapshot, and the duplicates found so far.
-    let mut run = 0u64;
     let mut duplicate: Option<(OwnedRow, u64)> = None;
-    let mut duplicated = 0u64;
-    while has_new || has_old {
-        if new.null_key {
-            return Ok(Err(Refused::NullKey));
+    let mut duplicated = 0;
+    while let Some(bucket) = buckets.next().await {
+        let ((diff, batches), _memory) = bucket?;
+        if let Some(k) = keeper.as_deref_mut() {
+            k.write_bucket(batches).await;
         }
-        let ord = match (has_new, has_old) {
-            (true, true) => new.row().cmp(&old.row()),
-            (true, false) => Ordering::Less,
-            _ => Ordering::Greater,
-        };
-        if ord != Ordering::Greater {
-            if new.order("the snapshot's sorted keys")? == Ordering::Equal {
-                run += 1;
-            } else {
-                if run > 1 {
-                    duplicated += 1;
-                    if duplicate.is_none() {
-                        duplicate = new.previous().map(|p| (p.owned(), run));
-                    }
-                }
-                run = 1;
-            }
+        duplicated += diff.duplicated;
+        if let Some((key, times)) = diff.duplicate
+            && duplicate.as_ref().is_none_or(|(d, _)| key.row() < d.row())
+        {
+            duplicate = Some((key, times));
         }
-        if ord != Ordering::Less && old.order("the table's sorted keys")? == Ordering::Equal {
-            return Err(Error::Internal(
-                "the table holds a key twice; rebuild it with --full-refresh".into(),
-            ));
+        for row in diff.changed.iter() {
+            out.changed.push(row);
         }
-        match ord {
-            Ordering::Less => {
-                out.changed.push(new.row());
-                out.inserted.push(true);
-                new.pos += 1;
-            }
-            Ordering::Greater => {
-                out.gone.push(old.row());
-                old.pos += 1;
-            }
-            Ordering::Equal => {
-                if new.hash() != old.hash() {
-                    out.changed.push(new.row());
-                    out.inserted.push(false);
-                }
-                new.pos += 1;
-                old.pos += 1;
-            }
-        }
-        if ord != Ordering::Greater {
-            has_new = new.fill(converter).await?;
-        }
-        if ord != Ordering::Less {
-            has_old = old.fill(converter).await?;
-        }
-    }
-    if new.null_key {
-        return Ok(Err(Refused::NullKey));
-    }
-    if run > 1 {
-        duplicated += 1;
-        if duplicate.is_none() {
-            duplicate = new.previous().map(|p| (p.owned(), run));
+        out.inserted.extend(diff.inserted);
+        for row in diff.gone.iter() {
+            out.gone.push(row);
         }
     }
     if let Some((key, times)) = duplicate {
@@ -359,63 +592,114 @@ pub async fn compare(
     Ok(Ok(out))
 }
 
-/// Where lakemart keeps the sorted `(key…, row_hash)` of a snapshot_diff table's
-/// versions, relative to the table's root. Delta readers and VACUUM leave
-/// `_`-prefixed folders alone; lakemart prunes it ([`KEPT_VERSIONS`]).
-pub const KEPT_KEYS_DIR: &str = "_lakemart/sorted_keys";
-/// Versions whose sorted keys are kept: the newest, and the one a re-run of the same
+/// Where lakemart keeps a snapshot_diff table's `(key…, row_hash)` for a version, one
+/// bucket ([`bucket_ids`]) after another, relative to the table's root. Delta readers
+/// and VACUUM leave `_`-prefixed folders alone; lakemart prunes it ([`KEPT_VERSIONS`]).
+pub const KEPT_KEYS_DIR: &str = "_lakemart/keys";
+/// Where releases before 2026-12-04 kept the keys sorted; removed when keys are kept.
+const OLD_KEPT_KEYS_DIR: &str = "_lakemart/sorted_keys";
+/// Versions whose keys are kept: the newest, and the one a re-run of the same
 /// business date compares with (each is ~22 bytes a row: 875 MB for 40M accounts).
 pub const KEPT_VERSIONS: usize = 2;
+/// The kept file's key-value metadata: the row groups of each bucket, in order.
+const BUCKETS_KEY: &str = "lakemart.xxh64_key_buckets";
 
 fn kept_path(version: u64) -> Path {
     Path::from(format!("{KEPT_KEYS_DIR}/v{version:020}.parquet"))
 }
 
-/// The sorted keys and row hashes kept for the table's `version`, as a stream in key
-/// order; None when none were kept or they lack `schema`'s columns and types (then the
-/// caller sorts the table's own keys).
-pub async fn kept_keys(
-    store: &ObjectStoreRef,
-    version: u64,
-    schema: &SchemaRef,
-) -> Result<Option<SendableRecordBatchStream>> {
-    let path = kept_path(version);
-    let size = match store.head(&path).await {
-        Ok(meta) => meta.size,
-        Err(deltalake::ObjectStoreError::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(Error::Delta(e.into())),
-    };
-    let reader = StoreFile {
-        store: store.clone(),
-        path: path.clone(),
-        size,
-    };
-    let builder = match ParquetRecordBatchStreamBuilder::new(reader).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!("{path}: {e}; sorting the table's keys instead");
+/// The keys and row hashes kept for a version of the table, by bucket.
+pub struct KeptKeys {
+    file: StoreFile,
+    metadata: ArrowReaderMetadata,
+    /// The row groups of each bucket.
+    groups: Vec<Vec<usize>>,
+}
+
+impl KeptKeys {
+    /// How many buckets.
+    pub fn count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The keys kept for the table's `version`; None when none were kept, they lack
+    /// `schema`'s columns and types, or their buckets have grown too big (then the
+    /// caller buckets the table's own keys).
+    pub async fn open(store: &ObjectStoreRef, version: u64, schema: &SchemaRef) -> Result<Option<KeptKeys>> {
+        let path = kept_path(version);
+        let size = match store.head(&path).await {
+            Ok(meta) => meta.size,
+            Err(deltalake::ObjectStoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(Error::Delta(e.into())),
+        };
+        let mut file = StoreFile {
+            store: store.clone(),
+            path: path.clone(),
+            size,
+        };
+        let metadata = match ArrowReaderMetadata::load_async(&mut file, ArrowReaderOptions::new()).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("{path}: {e}; bucketing the table's keys instead");
+                return Ok(None);
+            }
+        };
+        if !same_columns(metadata.schema(), schema) {
             return Ok(None);
         }
-    };
-    if !same_columns(builder.schema(), schema) {
-        return Ok(None);
+        let meta = metadata.metadata();
+        let listed = meta
+            .file_metadata()
+            .key_value_metadata()
+            .and_then(|kv| kv.iter().find(|kv| kv.key == BUCKETS_KEY))
+            .and_then(|kv| kv.value.clone());
+        let Some(counts) = listed.and_then(|v| {
+            v.split(',')
+                .map(|n| n.parse::<usize>().ok())
+                .collect::<Option<Vec<_>>>()
+        }) else {
+            return Ok(None);
+        };
+        let mut groups = Vec::with_capacity(counts.len());
+        let mut next = 0;
+        for n in counts {
+            groups.push((next..next + n).collect::<Vec<_>>());
+            next += n;
+        }
+        let rows = meta.file_metadata().num_rows() as u64;
+        if next != meta.num_row_groups() || groups.is_empty() || rows / groups.len() as u64 > MAX_KEPT_BUCKET_ROWS {
+            return Ok(None);
+        }
+        Ok(Some(KeptKeys { file, metadata, groups }))
     }
-    let stream = builder
-        .with_batch_size(8192)
-        .build()
-        .map_err(|e| Error::Delta(e.into()))?;
-    let stream = stream.map(move |b| {
-        b.map_err(|e| {
-            DataFusionError::External(
-                format!(
-                    "reading {path} (the table's sorted keys, kept by lakemart: delete the file \
-                     and the table's keys are sorted instead): {e}"
-                )
-                .into(),
-            )
+
+    async fn read(&self, i: usize) -> Result<Vec<RecordBatch>> {
+        if self.groups[i].is_empty() {
+            return Ok(Vec::new());
+        }
+        let path = self.file.path.clone();
+        let file = StoreFile {
+            store: self.file.store.clone(),
+            path: path.clone(),
+            size: self.file.size,
+        };
+        let read = async {
+            ParquetRecordBatchStreamBuilder::new_with_metadata(file, self.metadata.clone())
+                .with_row_groups(self.groups[i].clone())
+                .with_batch_size(1 << 16)
+                .build()?
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<ParquetResult<Vec<_>>>()
+        };
+        read.await.map_err(|e| {
+            Error::Delta(deltalake::DeltaTableError::Generic(format!(
+                "reading {path} (the table's keys, kept by lakemart: delete the file and the table's \
+                 keys are read instead): {e}"
+            )))
         })
-    });
-    Ok(Some(Box::pin(RecordBatchStreamAdapter::new(schema.clone(), stream))))
+    }
 }
 
 /// Whether two schemas have the same columns, by name and type, in the same order
@@ -482,79 +766,97 @@ impl AsyncFileReader for StoreFile {
     }
 }
 
-/// Keeps a sorted `(key…, row_hash)` stream for the version a run commits: the batches
-/// are written as they pass ([`KeyKeeper::tee`]), by a task of their own so the stream's
-/// reader does not wait on Parquet encoding, and the file takes the version's name once
-/// it is committed ([`KeyKeeper::keep`]). Keeping is an optimisation: a failure is
-/// logged, never the run's error.
+/// Keeps the snapshot's `(key…, row_hash)` for the version a run commits, one bucket
+/// after another ([`KeyKeeper::write_bucket`]) in one Parquet file whose metadata
+/// lists the row groups of each bucket; the file takes the version's name once it is
+/// committed ([`KeyKeeper::keep`]). Keeping is an optimisation: a failure is logged,
+/// never the run's error.
 pub struct KeyKeeper {
     store: ObjectStoreRef,
     temp: Path,
-    /// The writing task; it ends, giving the writer back, when the stream has ended.
-    task: tokio::task::JoinHandle<Option<AsyncArrowWriter<BufWriter>>>,
+    /// To the writing task, one bucket at a time; None once it stopped.
+    sender: Option<tokio::sync::mpsc::Sender<Vec<RecordBatch>>>,
+    /// The writing task: the writer and the row groups of each bucket, or None after
+    /// a failure.
+    task: tokio::task::JoinHandle<Option<(AsyncArrowWriter<BufWriter>, Vec<usize>)>>,
 }
 
 impl KeyKeeper {
-    /// `stream`, unchanged, with each batch also written to a file of run `run_id`.
-    pub fn tee(
-        store: ObjectStoreRef,
-        run_id: &str,
-        stream: SendableRecordBatchStream,
-    ) -> Result<(KeyKeeper, SendableRecordBatchStream)> {
-        let schema = stream.schema();
+    /// A keeper writing run `run_id`'s file of `schema` (`(key…, row_hash)`), by a task
+    /// of its own so that the comparison does not wait on Parquet encoding.
+    pub fn new(store: ObjectStoreRef, run_id: &str, schema: SchemaRef) -> Result<KeyKeeper> {
         let temp = Path::from(format!("{KEPT_KEYS_DIR}/run-{run_id}.parquet"));
-        // Keys and hashes are unique: no dictionaries.
+        // Keys and hashes are unique: no dictionaries; digits and hex digits barely
+        // compress, and the file is read back whole: no compression either.
         let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
+            .set_compression(Compression::UNCOMPRESSED)
             .set_dictionary_enabled(false)
             .set_max_row_group_row_count(Some(1 << 20))
             .build();
-        let mut writer =
-            AsyncArrowWriter::try_new(BufWriter::new(store.clone(), temp.clone()), schema.clone(), Some(props))
-                .map_err(|e| Error::Delta(e.into()))?;
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<RecordBatch>(4);
+        let mut writer = AsyncArrowWriter::try_new(BufWriter::new(store.clone(), temp.clone()), schema, Some(props))
+            .map_err(|e| Error::Delta(e.into()))?;
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<RecordBatch>>(2);
         let name = temp.clone();
         let task = tokio::spawn(async move {
+            let mut groups = Vec::new();
             let mut ok = true;
-            while let Some(batch) = receiver.recv().await {
-                if ok && let Err(e) = writer.write(&batch).await {
-                    tracing::warn!("{name}: {e}; the sorted keys are not kept");
-                    ok = false;
+            while let Some(batches) = receiver.recv().await {
+                if !ok {
+                    continue;
+                }
+                let before = writer.flushed_row_groups().len();
+                let written = async {
+                    for b in &batches {
+                        writer.write(b).await?;
+                    }
+                    writer.flush().await
+                };
+                match written.await {
+                    Ok(()) => groups.push(writer.flushed_row_groups().len() - before),
+                    Err(e) => {
+                        tracing::warn!("{name}: {e}; the table's keys are not kept");
+                        ok = false;
+                    }
                 }
             }
-            ok.then_some(writer)
+            ok.then_some((writer, groups))
         });
-        // The sender lives in the stream's state and is dropped at its end.
-        let teed = futures::stream::unfold((stream, Some(sender)), |(mut stream, sender)| async move {
-            let b = stream.next().await?;
-            if let (Ok(batch), Some(s)) = (&b, &sender) {
-                // A writer that stopped only means nothing is kept.
-                let _ = s.send(batch.clone()).await;
-            }
-            Some((b, (stream, sender)))
-        });
-        let keeper = KeyKeeper { store, temp, task };
-        Ok((keeper, Box::pin(RecordBatchStreamAdapter::new(schema, teed))))
+        Ok(KeyKeeper {
+            store,
+            temp,
+            sender: Some(sender),
+            task,
+        })
     }
 
-    /// Keep the file as the sorted keys of the table's `version` (the stream must have
-    /// been read to its end: this waits for the writer), and drop those of all but the
-    /// newest [`KEPT_VERSIONS`].
-    pub async fn keep(self, version: u64) {
-        let temp = self.temp.clone();
-        if let Err(e) = self.try_keep(version).await {
-            tracing::warn!("{temp}: {e}; the sorted keys of version {version} are not kept");
+    /// Write the next bucket's rows, as row groups of their own.
+    pub async fn write_bucket(&mut self, batches: Vec<RecordBatch>) {
+        if let Some(s) = &self.sender
+            && s.send(batches).await.is_err()
+        {
+            self.sender = None;
         }
     }
 
-    async fn try_keep(self, version: u64) -> Result<()> {
-        let written = self
-            .task
+    /// Keep the file as the keys of the table's `version`, and drop those of all but
+    /// the newest [`KEPT_VERSIONS`] (and any kept by earlier releases).
+    pub async fn keep(self, version: u64) {
+        let temp = self.temp.clone();
+        if let Err(e) = self.try_keep(version).await {
+            tracing::warn!("{temp}: {e}; the keys of version {version} are not kept");
+        }
+    }
+
+    async fn try_keep(mut self, version: u64) -> Result<()> {
+        drop(self.sender.take());
+        let written = (&mut self.task)
             .await
-            .map_err(|e| Error::Internal(format!("the sorted keys' writer stopped: {e}")))?;
-        let Some(file) = written else {
+            .map_err(|e| Error::Internal(format!("the keys' writer stopped: {e}")))?;
+        let Some((mut file, groups)) = written else {
             return Ok(());
         };
+        let counts: Vec<String> = groups.iter().map(usize::to_string).collect();
+        file.append_key_value_metadata(KeyValue::new(BUCKETS_KEY.to_string(), counts.join(",")));
         file.close().await.map_err(|e| Error::Delta(e.into()))?;
         let delta = |e: deltalake::ObjectStoreError| Error::Delta(e.into());
         self.store
@@ -578,6 +880,10 @@ impl KeyKeeper {
         for old in kept.iter().rev().skip(KEPT_VERSIONS) {
             self.store.delete(old).await.map_err(delta)?;
         }
+        let mut earlier = self.store.list(Some(&Path::from(OLD_KEPT_KEYS_DIR)));
+        while let Some(meta) = earlier.next().await {
+            self.store.delete(&meta.map_err(delta)?.location).await.map_err(delta)?;
+        }
         Ok(())
     }
 }
@@ -585,8 +891,10 @@ impl KeyKeeper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deltalake::arrow::array::{Int32Array, StringArray};
+    use deltalake::arrow::array::Int32Array;
     use deltalake::arrow::datatypes::{Field, Schema};
+    use deltalake::datafusion::execution::memory_pool::UnboundedMemoryPool;
+    use deltalake::datafusion::execution::runtime_env::RuntimeEnvBuilder;
     use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
     fn stream(batches: &[(&[&str], &[&str])]) -> SendableRecordBatchStream {
@@ -614,24 +922,59 @@ mod tests {
         a[0].as_string::<i32>().iter().map(|v| v.unwrap().to_string()).collect()
     }
 
-    #[tokio::test]
-    async fn keys_are_classified_across_batch_boundaries() {
-        let c = key_converter(&[DataType::Utf8]).unwrap();
-        let new = stream(&[(&["A1", "A2"], &["h1", "h2x"]), (&["A4", "A5"], &["h4", "h5"])]);
-        let old = stream(&[(&["A1"], &["h1"]), (&["A2", "A3", "A4"], &["h2", "h3", "h4"])]);
-        let Ok(d) = compare(&c, 1, new, Some(old)).await.unwrap() else {
+    type Side<'a> = &'a [(&'a [&'a str], &'a [&'a str])];
+
+    async fn split(side: Side<'_>, count: usize) -> Bucketed {
+        let disk = RuntimeEnvBuilder::new().build_arc().unwrap().disk_manager.clone();
+        let Ok(b) = Bucketed::split(vec![stream(side)], 1, count, &disk).await.unwrap() else {
             panic!("refused")
         };
-        assert_eq!(keys(&c, &d.changed), ["A2", "A5"]);
-        assert_eq!(d.inserted, [false, true]);
-        assert_eq!(keys(&c, &d.gone), ["A3"]);
+        b
+    }
+
+    /// The comparison of `new` with `old` in `count` buckets: changed keys (sorted,
+    /// with I or U) and gone keys (sorted).
+    async fn diff(new: Side<'_>, old: Side<'_>, count: usize) -> (Vec<(String, bool)>, Vec<String>) {
+        let c = Arc::new(key_converter(&[DataType::Utf8]).unwrap());
+        let pool: Arc<dyn MemoryPool> = Arc::new(UnboundedMemoryPool::default());
+        let old = OldKeys::Bucketed(split(old, count).await);
+        let Ok(d) = compare(c.clone(), 1, split(new, count).await, Some(old), None, &pool)
+            .await
+            .unwrap()
+        else {
+            panic!("refused")
+        };
+        let mut changed: Vec<_> = keys(&c, &d.changed).into_iter().zip(d.inserted).collect();
+        changed.sort();
+        let mut gone = keys(&c, &d.gone);
+        gone.sort();
+        (changed, gone)
     }
 
     #[tokio::test]
-    async fn a_key_repeated_across_batches_is_refused_with_its_count() {
-        let c = key_converter(&[DataType::Utf8]).unwrap();
-        let new = stream(&[(&["A1", "A2"], &["h", "h"]), (&["A2", "A2", "A3", "A3"], &["h"; 4])]);
-        let Err(Refused::Duplicate { key, times, keys: n }) = compare(&c, 1, new, None).await.unwrap() else {
+    async fn keys_are_classified_in_any_order_and_any_bucket_count() {
+        let new: Side = &[(&["A5", "A2"], &["h5", "h2x"]), (&["A4", "A1"], &["h4", "h1"])];
+        let old: Side = &[(&["A3", "A1"], &["h3", "h1"]), (&["A4", "A2"], &["h4", "h2"])];
+        for count in [1, 2, 7] {
+            let (changed, gone) = diff(new, old, count).await;
+            assert_eq!(
+                changed,
+                [("A2".to_string(), false), ("A5".to_string(), true)],
+                "{count} buckets"
+            );
+            assert_eq!(gone, ["A3"], "{count} buckets");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_key_is_refused_with_the_least_key_and_its_count() {
+        let c = Arc::new(key_converter(&[DataType::Utf8]).unwrap());
+        let pool: Arc<dyn MemoryPool> = Arc::new(UnboundedMemoryPool::default());
+        let new: Side = &[(&["A3", "A2"], &["h", "h"]), (&["A2", "A3", "A2", "A1"], &["h"; 4])];
+        let new = split(new, 3).await;
+        let Err(Refused::Duplicate { key, times, keys: n }) =
+            compare(c.clone(), 1, new, None, None, &pool).await.unwrap()
+        else {
             panic!("not refused")
         };
         let a = c.convert_rows([key.row()]).unwrap();
@@ -639,17 +982,80 @@ mod tests {
         assert_eq!((times, n), (3, 2));
     }
 
+    #[tokio::test]
+    async fn a_null_key_is_refused() {
+        let disk = RuntimeEnvBuilder::new().build_arc().unwrap().disk_manager.clone();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("row_hash", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![Some("A1"), None])) as ArrayRef,
+                Arc::new(StringArray::from(vec!["h", "h"])),
+            ],
+        )
+        .unwrap();
+        let s = Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::iter([Ok(batch)]),
+        ));
+        assert!(matches!(
+            Bucketed::split(vec![s], 1, 2, &disk).await.unwrap(),
+            Err(Refused::NullKey)
+        ));
+    }
+
+    #[tokio::test]
+    async fn kept_keys_are_read_back_bucket_by_bucket() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: ObjectStoreRef =
+            Arc::new(deltalake::logstore::object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+        let c = Arc::new(key_converter(&[DataType::Utf8]).unwrap());
+        let pool: Arc<dyn MemoryPool> = Arc::new(UnboundedMemoryPool::default());
+        // Five buckets for three keys: some are empty.
+        let day1: Side = &[(&["A1", "A2", "A3"], &["h1", "h2", "h3"])];
+        let schema = stream(day1).schema();
+        let mut keeper = KeyKeeper::new(store.clone(), "r1", schema.clone()).unwrap();
+        split(day1, 5).await.keep_all(&mut keeper).await.unwrap();
+        keeper.keep(3).await;
+        let kept = KeptKeys::open(&store, 3, &schema).await.unwrap().expect("kept");
+        assert_eq!(kept.groups.len(), 5);
+        let day2: Side = &[(&["A4", "A2", "A1"], &["h4", "h2x", "h1"])];
+        let Ok(d) = compare(
+            c.clone(),
+            1,
+            split(day2, 5).await,
+            Some(OldKeys::Kept(kept)),
+            None,
+            &pool,
+        )
+        .await
+        .unwrap() else {
+            panic!("refused")
+        };
+        let mut changed = keys(&c, &d.changed);
+        changed.sort();
+        assert_eq!(changed, ["A2", "A4"]);
+        assert_eq!(keys(&c, &d.gone), ["A3"]);
+        // Other key columns: not used.
+        let other = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int32, true),
+            Field::new("row_hash", DataType::Utf8, true),
+        ]));
+        assert!(KeptKeys::open(&store, 3, &other).await.unwrap().is_none());
+        assert!(KeptKeys::open(&store, 4, &schema).await.unwrap().is_none());
+    }
+
     #[test]
     fn the_row_hash_is_stable_and_separates_columns() {
         let hash = |cols: Vec<ArrayRef>| {
             let n = cols[0].len();
-            let mut states: Vec<XxHash64> = (0..n).map(|_| XxHash64::with_seed(0)).collect();
-            for c in &cols {
-                feed(&mut states, c).unwrap();
-            }
-            states
+            hash_rows(&cols, n)
+                .unwrap()
                 .into_iter()
-                .map(|s| format!("{:016x}", s.finish()))
+                .map(|h| format!("{h:016x}"))
                 .collect::<Vec<_>>()
         };
         let a = hash(vec![

@@ -184,6 +184,12 @@ fn commit_info(commit: &[serde_json::Value]) -> &serde_json::Value {
         .expect("every commit has commitInfo")["commitInfo"]
 }
 
+/// The commitInfo of the table's newest commit.
+#[track_caller]
+fn last_commit_info(p: &TempProject, table: &str) -> serde_json::Value {
+    commit_info(commits(p, table).last().expect("a commit")).clone()
+}
+
 /// The table's partition columns, from its latest metaData action.
 #[track_caller]
 fn partition_columns(p: &TempProject, table: &str) -> Vec<String> {
@@ -556,15 +562,14 @@ fn issue_5_a_merge_copies_the_column_chunks_its_updates_do_not_change() {
         "A8,80.00,A,B04",
     ];
     assert_eq!(csv(&p, q), rows(MERGE_H, &after_d3));
-    let all = commits(&p, model);
-    let metrics = &commit_info(all.last().unwrap())["operationMetrics"];
+    let metrics = &last_commit_info(&p, model)["operationMetrics"];
     // A deleted row changes every column of its row group.
     assert_eq!(metrics["num_copied_column_chunks"], 0, "{metrics}");
     assert_eq!(metrics["num_encoded_column_chunks"], 4, "{metrics}");
     // The new keys are a file of their own.
     assert_eq!(metrics["num_added_files"], 2, "{metrics}");
     assert_eq!(metrics["num_added_rows"], 6, "{metrics}");
-    let d3 = all.last().unwrap().clone();
+    let d3 = commits(&p, model).pop().unwrap();
     let new_keys_file = files_of(&d3, "add", "acct_no")
         .into_iter()
         .find(|f| f.1 == "A6")
@@ -626,8 +631,7 @@ fn issue_5_a_patched_row_group_larger_than_a_batch_keeps_every_row_in_place() {
     // Day 1: 70 rounds of 0.00..999.00 = 34,965,000.00; the updates replace 10, 535, 536
     // and 999 with 1.11, 2.22, 3.33 and 4.44; A065537 (537.00) goes; B000001 adds 5.55.
     assert_eq!(csv(&p, q), "n,total\n70000,34962399.65\n");
-    let all = commits(&p, STATE);
-    let metrics = &commit_info(all.last().unwrap())["operationMetrics"];
+    let metrics = &last_commit_info(&p, STATE)["operationMetrics"];
     assert_eq!(
         metrics["num_encoded_column_chunks"], 4,
         "patched, not rewritten: {metrics}"
@@ -1099,6 +1103,21 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
         assert_eq!(csv(&p, cur_q), rows(cur_h, current), "current after {date}");
         assert_eq!(csv(&p, chg_q), rows(chg_h, &changes), "changes after {date}");
         assert_eq!(csv(&p, val_q), rows(val_h, &values), "changed values after {date}");
+        let info = last_commit_info(&p, "foundation.account_current");
+        let (predicate, metrics) = (&info["operationParameters"]["predicate"], &info["operationMetrics"]);
+        if *date == D2 {
+            // Three changes of three rows: the snapshot replaces the table whole.
+            assert!(predicate.is_null(), "{info}");
+            assert_eq!(metrics["num_added_rows"], 3, "{info}");
+            assert!(metrics.get("num_copied_column_chunks").is_none(), "{info}");
+        } else if *date == D4 {
+            // One change: its file is rewritten in place; the other columns are copied.
+            assert!(
+                predicate.as_str().is_some_and(|p| p.contains("BETWEEN 'A2' AND 'A2'")),
+                "{info}"
+            );
+            assert_eq!(metrics["num_copied_column_chunks"], 2, "{info}");
+        }
         if *date == D2 || *date == D4 {
             // A re-run finds the snapshot applied: no new changes, none lost.
             run_date(&p, date);
@@ -1129,12 +1148,9 @@ fn account_diff_project(cols: &[(&str, &str)], days: &[(&str, &str)]) -> TempPro
     p
 }
 
-/// The table versions whose sorted keys snapshot_diff keeps beside `table`.
+/// The table versions whose keys snapshot_diff keeps beside `table`.
 fn kept_key_versions(p: &TempProject, table: &str) -> Vec<u64> {
-    let dir = p
-        .lakehouse()
-        .join(table.replace('.', "/"))
-        .join("_lakemart/sorted_keys");
+    let dir = p.lakehouse().join(table.replace('.', "/")).join("_lakemart/keys");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -1152,7 +1168,7 @@ fn kept_key_versions(p: &TempProject, table: &str) -> Vec<u64> {
 }
 
 #[test]
-fn snapshot_diff_keeps_the_newest_sorted_keys_and_finds_the_same_changes_without_them() {
+fn snapshot_diff_keeps_the_newest_keys_and_finds_the_same_changes_without_them() {
     let cols = &[("acct_no", "string"), ("balance", "decimal(18,2)")];
     let day5 = "2024-07-05";
     let day6 = "2024-07-06";
@@ -1182,7 +1198,7 @@ fn snapshot_diff_keeps_the_newest_sorted_keys_and_finds_the_same_changes_without
         let newest = commits(&p, model).len() as u64 - 1;
         assert_eq!(kept_key_versions(&p, model).last(), Some(&newest), "after {date}");
     };
-    // The first build keeps its sorted keys too; then each date's, the newest two.
+    // The first build keeps its keys too; then each date's, the newest two.
     day(D1, &["A1,100.00", "A2,200.00", "A3,300.00"], &["A1,I", "A2,I", "A3,I"]);
     assert_eq!(kept_key_versions(&p, model), [0]);
     day(D2, &["A1,100.00", "A2,210.00", "A3,300.00"], &["A2,U"]);
@@ -1190,7 +1206,7 @@ fn snapshot_diff_keeps_the_newest_sorted_keys_and_finds_the_same_changes_without
     day(D4, &["A1,110.00", "A2,210.00", "A4,400.00"], &["A1,U"]);
     assert_eq!(kept_key_versions(&p, model), [2, 3]);
 
-    // Without them (deleted), the table's own keys are sorted: the same changes.
+    // Without them (deleted), the table's own keys are read: the same changes.
     std::fs::remove_dir_all(p.lakehouse().join("foundation/account_current/_lakemart")).unwrap();
     day(day5, &["A0,50.00", "A1,110.00", "A4,410.00"], &["A0,I", "A2,D", "A4,U"]);
     assert_eq!(kept_key_versions(&p, model), [4]);
@@ -1198,7 +1214,7 @@ fn snapshot_diff_keeps_the_newest_sorted_keys_and_finds_the_same_changes_without
     // A damaged file is passed over the same way.
     let kept = p
         .lakehouse()
-        .join("foundation/account_current/_lakemart/sorted_keys/v00000000000000000004.parquet");
+        .join("foundation/account_current/_lakemart/keys/v00000000000000000004.parquet");
     std::fs::write(&kept, "not parquet").unwrap();
     day(
         day6,
