@@ -7,9 +7,13 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use deltalake::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
+use deltalake::arrow::compute::{cast as cast_array, filter_record_batch};
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use deltalake::arrow::row::Rows;
+use deltalake::arrow::row::{RowConverter, Rows};
+use deltalake::datafusion::catalog::TableProvider;
+use deltalake::datafusion::catalog::streaming::StreamingTable;
+use deltalake::datafusion::common::HashMap;
 use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
 use deltalake::datafusion::common::{Column, JoinType, ScalarValue};
 use deltalake::datafusion::dataframe::DataFrame;
@@ -17,6 +21,7 @@ use deltalake::datafusion::execution::SessionState;
 use deltalake::datafusion::execution::memory_pool::MemoryConsumer;
 use deltalake::datafusion::functions_aggregate::expr_fn::{count, max, min};
 use deltalake::datafusion::logical_expr::{Expr, LogicalPlan, cast, ident, lit};
+use deltalake::datafusion::physical_plan::streaming::PartitionStream;
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::CommitBuilder;
 use deltalake::kernel::transaction::CommitProperties;
@@ -845,10 +850,33 @@ impl Incremental<'_> {
             cols.push(ident("change_type"));
             Ok(joined.select(cols)?)
         };
-        let kinds = compared.inserted.iter().map(|&i| if i { "I" } else { "U" }).collect();
-        let mut changes = rows_of(key_table(&compared.changed, kinds, &snapshot)?, df)?;
-        if let Some(p) = previous.filter(|_| compared.gone.num_rows() > 0) {
-            let kinds = vec!["D"; compared.gone.num_rows()];
+        let (changed, gone) = (compared.changed.num_rows(), compared.gone.num_rows());
+        // When the snapshot replaces the table whole, its new and changed rows are
+        // picked as it is written; otherwise they are joined from it by key.
+        let whole = current && !merge_schema && rewrite_whole(&table, changed, gone)?;
+        let (mut changes, replacement) = if whole {
+            let (replacement, picked) = self
+                .write_snapshot(&table, snapshot, &all, &key_types, &converter, &compared)
+                .await?;
+            if replacement.rows != snapshot_rows {
+                return Err(Error::Internal(format!(
+                    "the snapshot gave {} rows when written and {snapshot_rows} when compared; table unchanged",
+                    replacement.rows
+                )));
+            }
+            let mut cols: Vec<Expr> = all
+                .iter()
+                .zip(&types)
+                .map(|(c, t)| cast(ident(c), t.clone()).alias(c.as_str()))
+                .collect();
+            cols.push(ident("change_type"));
+            (kctx.read_table(picked)?.select(cols)?, Some(replacement))
+        } else {
+            let kinds = compared.inserted.iter().map(|&i| if i { "I" } else { "U" }).collect();
+            (rows_of(key_table(&compared.changed, kinds, &snapshot)?, df)?, None)
+        };
+        if let Some(p) = previous.filter(|_| gone > 0) {
+            let kinds = vec!["D"; gone];
             changes = changes.union(rows_of(key_table(&compared.gone, kinds, &p)?, p)?)?;
         }
         self.write_changes(changes, &state).await?;
@@ -857,13 +885,22 @@ impl Incremental<'_> {
             self.tag.model,
             started.elapsed()
         );
-        let (changed, gone) = (compared.changed.num_rows(), compared.gone.num_rows());
-        let outcome = if current && !merge_schema && rewrite_whole(&table, changed, gone)? {
-            let rows = (changed + gone) as u64;
-            self.replace_with_snapshot(table, snapshot, &all, rows, snapshot_rows)
-                .await?
-        } else {
-            self.apply_change_set(table, &ctx, &keys, &all, merge_schema).await?
+        let outcome = match replacement {
+            Some(r) => {
+                let removes: Vec<Remove> = table
+                    .snapshot()?
+                    .log_data()
+                    .into_iter()
+                    .map(|f| f.remove_action(true))
+                    .collect();
+                let version = self.commit_rewrite(&table, removes, r.adds, r.rows, None, []).await?;
+                WriteOutcome {
+                    version,
+                    rows: (changed + gone) as u64,
+                    note: None,
+                }
+            }
+            None => self.apply_change_set(table, &ctx, &keys, &all, merge_schema).await?,
         };
         // Applied or empty, the table's keys are now the snapshot's.
         if let Some(k) = keeper {
@@ -872,48 +909,116 @@ impl Incremental<'_> {
         Ok(outcome)
     }
 
-    /// Replace every file of `table` with the snapshot's rows (its `columns`, in the
-    /// table's types), in one commit: what the day's `changes` cost when they reach
-    /// every part of the table ([`rewrite_whole`]). Returns `changes` as the rows.
-    async fn replace_with_snapshot(
+    /// Write the snapshot's rows (its `columns`, in the table's types) as new files of
+    /// `table`, uncommitted: what the day's changes cost when they reach every part of
+    /// the table ([`rewrite_whole`]). The rows of the `compared` changed keys are
+    /// picked on the way, with their `change_type` (`I` or `U`), into spill files:
+    /// returned as a table of their own, for the change set.
+    async fn write_snapshot(
         &self,
-        table: DeltaTable,
+        table: &DeltaTable,
         snapshot: DataFrame,
         columns: &[String],
-        changes: u64,
-        snapshot_rows: u64,
-    ) -> Result<WriteOutcome> {
+        key_types: &[DataType],
+        converter: &Arc<RowConverter>,
+        compared: &rowdiff::Compared,
+    ) -> Result<(Replacement, Arc<dyn TableProvider>)> {
         let table_schema = table.snapshot()?.snapshot().arrow_schema();
         let typed = columns
             .iter()
             .map(|c| Ok(cast(ident(c), table_schema.field_with_name(c)?.data_type().clone()).alias(c.as_str())))
             .collect::<Result<Vec<_>>>()?;
-        let started = std::time::Instant::now();
-        let (adds, rows) = write_files(&table, snapshot.select(typed)?).await?;
-        if rows != snapshot_rows {
-            return Err(Error::Internal(format!(
-                "the snapshot gave {rows} rows when written and {snapshot_rows} when compared; table unchanged"
-            )));
+        let typed = snapshot.select(typed)?;
+        let key_at: Vec<usize> = self
+            .meta
+            .unique_key
+            .iter()
+            .map(|k| {
+                typed
+                    .schema()
+                    .index_of_column_by_name(None, k)
+                    .ok_or_else(|| Error::Internal(format!("no key column {k}")))
+            })
+            .collect::<Result<_>>()?;
+        let mut picks: HashMap<Box<[u8]>, bool> = HashMap::with_capacity(compared.changed.num_rows());
+        for (row, &inserted) in compared.changed.iter().zip(&compared.inserted) {
+            picks.insert(row.data().into(), inserted);
         }
-        let removes: Vec<Remove> = table
-            .snapshot()?
-            .log_data()
-            .into_iter()
-            .map(|f| f.remove_action(true))
+        let picks = Arc::new(picks);
+        let mut fields: Vec<Field> = typed
+            .schema()
+            .as_arrow()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
             .collect();
+        fields.push(Field::new("change_type", DataType::Utf8, false));
+        let picked_schema: SchemaRef = Arc::new(Schema::new(fields));
+        let disk = self.state.runtime_env().disk_manager.clone();
+        let started = std::time::Instant::now();
+        let mut writers = tokio::task::JoinSet::new();
+        for mut stream in typed.execute_stream_partitioned().await? {
+            let mut writer = RecordBatchWriter::for_table(table)?.with_target_file_size(KEYED_FILE_SIZE);
+            let mut picked = rowdiff::SpillOut::new(&disk, &picked_schema, "snapshot_diff change set")?;
+            let (picks, converter, key_at, key_types, schema) = (
+                picks.clone(),
+                converter.clone(),
+                key_at.clone(),
+                key_types.to_vec(),
+                picked_schema.clone(),
+            );
+            writers.spawn(async move {
+                let mut rows = 0u64;
+                while let Some(batch) = stream.next().await {
+                    let batch = batch?;
+                    rows += batch.num_rows() as u64;
+                    let keys = key_at
+                        .iter()
+                        .zip(&key_types)
+                        .map(|(&i, t)| cast_array(batch.column(i), t))
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                    let mut kinds = Vec::new();
+                    let mask: BooleanArray = converter
+                        .convert_columns(&keys)?
+                        .iter()
+                        .map(|r| {
+                            let kind = picks.get(r.data());
+                            if let Some(&inserted) = kind {
+                                kinds.push(if inserted { "I" } else { "U" });
+                            }
+                            Some(kind.is_some())
+                        })
+                        .collect();
+                    if !kinds.is_empty() {
+                        let mut columns = filter_record_batch(&batch, &mask)?.columns().to_vec();
+                        columns.push(Arc::new(StringArray::from(kinds)));
+                        picked.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
+                    }
+                    writer.write(batch).await?;
+                }
+                Ok::<_, Error>((writer.flush().await?, rows, picked.finish()?))
+            });
+        }
+        let mut replacement = Replacement {
+            adds: Vec::new(),
+            rows: 0,
+        };
+        let mut picked = Vec::new();
+        while let Some(done) = writers.join_next().await {
+            let (adds, rows, file) = done.map_err(|e| Error::Internal(format!("file writer stopped: {e}")))??;
+            replacement.adds.extend(adds);
+            replacement.rows += rows;
+            picked.push(Arc::new(file) as Arc<dyn PartitionStream>);
+        }
         tracing::debug!(
-            "{}: replaced the table's {} files with the snapshot's {rows} rows in {} files in {:.1?}",
+            "{}: wrote the snapshot's {} rows as {} files in {:.1?}",
             self.tag.model,
-            removes.len(),
-            adds.len(),
+            replacement.rows,
+            replacement.adds.len(),
             started.elapsed()
         );
-        let version = self.commit_rewrite(&table, removes, adds, rows, None, []).await?;
-        Ok(WriteOutcome {
-            version,
-            rows: changes,
-            note: None,
-        })
+        let picked: Arc<dyn TableProvider> = Arc::new(StreamingTable::try_new(picked_schema, picked)?);
+        Ok((replacement, picked))
     }
 
     /// Apply this date's change set, read back from `<model>_changes`, to `table`.
@@ -1187,6 +1292,12 @@ impl Incremental<'_> {
             .await?;
         Ok(())
     }
+}
+
+/// New files of a table replacing all its files, not yet committed.
+struct Replacement {
+    adds: Vec<Add>,
+    rows: u64,
 }
 
 enum SchemaVerdict {

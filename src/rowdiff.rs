@@ -10,20 +10,24 @@
 //!
 //! Part of the storage layer, beside materialize.rs (its only caller).
 
+use std::hash::BuildHasher as _;
 use std::sync::Arc;
 
 use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder, UInt32Array};
 use deltalake::arrow::compute::{SortOptions, cast, concat_batches, take_record_batch};
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-    UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
+use deltalake::arrow::error::ArrowError;
 use deltalake::arrow::ipc::reader::StreamReader;
 use deltalake::arrow::ipc::writer::StreamWriter;
 use deltalake::arrow::row::{OwnedRow, RowConverter, Rows, SortField};
 use deltalake::datafusion::common::HashMap;
 use deltalake::datafusion::common::hash_map::Entry;
+use deltalake::datafusion::error::DataFusionError;
+use deltalake::datafusion::execution::TaskContext;
 use deltalake::datafusion::execution::disk_manager::DiskManager;
 use deltalake::datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool};
 use deltalake::datafusion::execution::spill_file::{SpillFile, SpillWriter};
@@ -31,6 +35,8 @@ use deltalake::datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use deltalake::datafusion::physical_plan::SendableRecordBatchStream;
+use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use deltalake::datafusion::physical_plan::streaming::PartitionStream;
 use deltalake::logstore::ObjectStoreRef;
 use deltalake::logstore::object_store::buffered::BufWriter;
 use deltalake::logstore::object_store::path::Path;
@@ -94,68 +100,113 @@ impl ScalarUDFImpl for RowHash {
     }
 }
 
-/// Each row's encoding takes that row's value of `a` (see [`row_hash`]).
-fn feed(rows: &mut [Vec<u8>], a: &ArrayRef) -> deltalake::datafusion::error::Result<()> {
-    fn each<T>(rows: &mut [Vec<u8>], values: impl Iterator<Item = Option<T>>, put: impl Fn(&mut Vec<u8>, T)) {
-        for (h, v) in rows.iter_mut().zip(values) {
-            match v {
-                None => h.push(0),
-                Some(v) => {
-                    h.push(1);
-                    put(h, v);
-                }
+/// Appends row `i`'s value of one column to a row's encoding (see [`row_hash`]).
+type Encoder<'a> = Box<dyn Fn(usize, &mut Vec<u8>) + 'a>;
+
+/// The [`Encoder`] of `a`, whose type [`encodable`] has made one of those encoded.
+fn encoder(a: &ArrayRef) -> Encoder<'_> {
+    fn with<'a, V: 'a>(
+        a: &'a dyn Array,
+        value: impl Fn(usize) -> V + 'a,
+        put: impl Fn(&mut Vec<u8>, V) + 'a,
+    ) -> Encoder<'a> {
+        Box::new(move |i, b| {
+            if a.is_null(i) {
+                b.push(0);
+            } else {
+                b.push(1);
+                put(b, value(i));
             }
-        }
+        })
     }
-    fn text(h: &mut Vec<u8>, v: &str) {
-        h.extend_from_slice(&(v.len() as u64).to_le_bytes());
-        h.extend_from_slice(v.as_bytes());
+    fn text(b: &mut Vec<u8>, v: &str) {
+        b.extend_from_slice(&(v.len() as u64).to_le_bytes());
+        b.extend_from_slice(v.as_bytes());
     }
-    let int = |h: &mut Vec<u8>, v: i64| h.extend_from_slice(&v.to_le_bytes());
+    fn int(b: &mut Vec<u8>, v: i64) {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    fn prim<'a, T: ArrowPrimitiveType>(a: &'a ArrayRef, put: impl Fn(&mut Vec<u8>, T::Native) + 'a) -> Encoder<'a> {
+        let p = a.as_primitive::<T>();
+        with(p, move |i| p.value(i), put)
+    }
     match a.data_type() {
-        DataType::Utf8 => each(rows, a.as_string::<i32>().iter(), text),
-        DataType::LargeUtf8 => each(rows, a.as_string::<i64>().iter(), text),
-        DataType::Utf8View => each(rows, a.as_string_view().iter(), text),
-        DataType::Boolean => each(rows, a.as_boolean().iter(), |h, v| h.push(u8::from(v))),
-        DataType::Int8 => each(rows, a.as_primitive::<Int8Type>().iter(), |h, v| int(h, v.into())),
-        DataType::Int16 => each(rows, a.as_primitive::<Int16Type>().iter(), |h, v| int(h, v.into())),
-        DataType::Int32 => each(rows, a.as_primitive::<Int32Type>().iter(), |h, v| int(h, v.into())),
-        DataType::Int64 => each(rows, a.as_primitive::<Int64Type>().iter(), int),
-        DataType::UInt8 => each(rows, a.as_primitive::<UInt8Type>().iter(), |h, v| int(h, v.into())),
-        DataType::UInt16 => each(rows, a.as_primitive::<UInt16Type>().iter(), |h, v| int(h, v.into())),
-        DataType::UInt32 => each(rows, a.as_primitive::<UInt32Type>().iter(), |h, v| int(h, v.into())),
-        DataType::UInt64 => each(rows, a.as_primitive::<UInt64Type>().iter(), |h, v| {
-            h.extend_from_slice(&v.to_le_bytes())
-        }),
-        DataType::Date32 => each(rows, a.as_primitive::<Date32Type>().iter(), |h, v| int(h, v.into())),
-        DataType::Decimal128(..) => each(rows, a.as_primitive::<Decimal128Type>().iter(), |h, v| {
-            h.extend_from_slice(&v.to_le_bytes())
-        }),
-        DataType::Float32 => each(rows, a.as_primitive::<Float32Type>().iter(), |h, v| {
-            h.extend_from_slice(&f64::from(v).to_bits().to_le_bytes())
-        }),
-        DataType::Float64 => each(rows, a.as_primitive::<Float64Type>().iter(), |h, v| {
-            h.extend_from_slice(&v.to_bits().to_le_bytes())
-        }),
-        DataType::Timestamp(..) | DataType::Date64 => {
-            let v = cast(a, &DataType::Int64)?;
-            each(rows, v.as_primitive::<Int64Type>().iter(), int)
+        DataType::LargeUtf8 => {
+            let s = a.as_string::<i64>();
+            with(s, move |i| s.value(i), text)
         }
+        DataType::Utf8View => {
+            let s = a.as_string_view();
+            with(s, move |i| s.value(i), text)
+        }
+        DataType::Boolean => {
+            let v = a.as_boolean();
+            with(v, move |i| v.value(i), |b, v| b.push(u8::from(v)))
+        }
+        DataType::Int8 => prim::<Int8Type>(a, |b, v| int(b, v.into())),
+        DataType::Int16 => prim::<Int16Type>(a, |b, v| int(b, v.into())),
+        DataType::Int32 => prim::<Int32Type>(a, |b, v| int(b, v.into())),
+        DataType::Int64 => prim::<Int64Type>(a, int),
+        DataType::UInt8 => prim::<UInt8Type>(a, |b, v| int(b, v.into())),
+        DataType::UInt16 => prim::<UInt16Type>(a, |b, v| int(b, v.into())),
+        DataType::UInt32 => prim::<UInt32Type>(a, |b, v| int(b, v.into())),
+        DataType::UInt64 => prim::<UInt64Type>(a, |b, v| b.extend_from_slice(&v.to_le_bytes())),
+        DataType::Date32 => prim::<Date32Type>(a, |b, v| int(b, v.into())),
+        DataType::Decimal128(..) => prim::<Decimal128Type>(a, |b, v| b.extend_from_slice(&v.to_le_bytes())),
+        DataType::Float32 => prim::<Float32Type>(a, |b, v| b.extend_from_slice(&f64::from(v).to_bits().to_le_bytes())),
+        DataType::Float64 => prim::<Float64Type>(a, |b, v| b.extend_from_slice(&v.to_bits().to_le_bytes())),
+        // Utf8, and what `encodable` turned into it.
         _ => {
-            let v = cast(a, &DataType::Utf8)?;
-            each(rows, v.as_string::<i32>().iter(), text)
+            let s = a.as_string::<i32>();
+            with(s, move |i| s.value(i), text)
         }
     }
-    Ok(())
 }
 
-/// xxHash64 (seed 0) of each row's encoding of `columns` ([`feed`]), `n` rows.
+/// `a`, or `a` cast to the type it is encoded as: timestamps and Date64 as Int64,
+/// types without an encoding of their own as their text.
+fn encodable(a: &ArrayRef) -> deltalake::datafusion::error::Result<ArrayRef> {
+    Ok(match a.data_type() {
+        DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Boolean
+        | DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64
+        | DataType::Date32
+        | DataType::Decimal128(..)
+        | DataType::Float32
+        | DataType::Float64 => a.clone(),
+        DataType::Timestamp(..) | DataType::Date64 => cast(a, &DataType::Int64)?,
+        _ => cast(a, &DataType::Utf8)?,
+    })
+}
+
+/// xxHash64 (seed 0) of each of the `n` rows' encoding of `columns`: a NULL marker, or
+/// a present marker and the value (see [`row_hash`]), column after column, in one
+/// buffer reused from row to row.
 fn hash_rows(columns: &[ArrayRef], n: usize) -> deltalake::datafusion::error::Result<Vec<u64>> {
-    let mut rows: Vec<Vec<u8>> = (0..n).map(|_| Vec::with_capacity(64)).collect();
-    for c in columns {
-        feed(&mut rows, c)?;
-    }
-    Ok(rows.iter().map(|r| XxHash64::oneshot(0, r)).collect())
+    let columns = columns
+        .iter()
+        .map(encodable)
+        .collect::<deltalake::datafusion::error::Result<Vec<_>>>()?;
+    let encoders: Vec<Encoder> = columns.iter().map(encoder).collect();
+    let mut row = Vec::with_capacity(256);
+    Ok((0..n)
+        .map(|i| {
+            row.clear();
+            for e in &encoders {
+                e(i, &mut row);
+            }
+            XxHash64::oneshot(0, &row)
+        })
+        .collect())
 }
 
 /// The order both streams must be in: ascending, NULLs first (`sort(true, true)`).
@@ -197,6 +248,8 @@ const MAX_BUCKETS: usize = 512;
 /// A kept set whose buckets hold more rows than this on average (the table grew) is
 /// not used: the table's keys are bucketed again, in more buckets.
 const MAX_KEPT_BUCKET_ROWS: u64 = 4 * BUCKET_ROWS;
+/// Keys per part of a bucket whose hash table is built at a time ([`compare_bucket`]).
+const SUB_ROWS: usize = 16 * 1024;
 /// Rows gathered per bucket before they are written to its spill file.
 const SPILL_BATCH: usize = 8192;
 
@@ -219,14 +272,102 @@ fn bucket_ids(keys: &[ArrayRef], count: usize) -> Result<Vec<u32>> {
 /// One side's `(key…, row_hash)` rows split into buckets by [`bucket_ids`], each in a
 /// spill file of DataFusion's disk manager (deleted when dropped).
 pub struct Bucketed {
-    files: Vec<Arc<dyn SpillFile>>,
+    files: Vec<Spilled>,
     rows: Vec<u64>,
+}
+
+/// Batches written to a temporary file of DataFusion's disk manager (Arrow IPC).
+pub struct SpillOut {
+    file: Arc<dyn SpillFile>,
+    writer: StreamWriter<std::io::BufWriter<Box<dyn SpillWriter>>>,
+    schema: SchemaRef,
+}
+
+impl SpillOut {
+    /// A new temporary file for batches of `schema`; `what` names it in errors.
+    pub fn new(disk: &Arc<DiskManager>, schema: &SchemaRef, what: &str) -> Result<SpillOut> {
+        let file = disk.create_tmp_file(what)?;
+        let out = std::io::BufWriter::with_capacity(1 << 16, file.open_writer()?);
+        let writer = StreamWriter::try_new(out, schema)?;
+        Ok(SpillOut {
+            file,
+            writer,
+            schema: schema.clone(),
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        Ok(self.writer.write(batch)?)
+    }
+
+    /// The file, complete.
+    pub fn finish(mut self) -> Result<Spilled> {
+        self.writer.finish()?;
+        let mut out = self
+            .writer
+            .into_inner()?
+            .into_inner()
+            .map_err(|e| spill_err(e.error()))?;
+        out.finish()?;
+        Ok(Spilled {
+            file: self.file,
+            schema: self.schema,
+        })
+    }
+}
+
+/// A temporary file of batches ([`SpillOut`]), deleted when dropped; read back in
+/// order, and as a partition of a DataFusion table ([`PartitionStream`]).
+pub struct Spilled {
+    file: Arc<dyn SpillFile>,
+    schema: SchemaRef,
+}
+
+impl Spilled {
+    fn batches(&self) -> Result<impl Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send + use<>> {
+        let path = self
+            .file
+            .path()
+            .ok_or_else(|| spill_err("DataFusion's temporary files must be local files"))?;
+        let file = std::fs::File::open(path).map_err(spill_err)?;
+        Ok(StreamReader::try_new(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            None,
+        )?)
+    }
+
+    fn read_all(&self) -> Result<Vec<RecordBatch>> {
+        Ok(self.batches()?.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+}
+
+impl std::fmt::Debug for Spilled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Spilled({:?})", self.file.path())
+    }
+}
+
+impl PartitionStream for Spilled {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let batches: Box<dyn Iterator<Item = deltalake::datafusion::error::Result<RecordBatch>> + Send> =
+            match self.batches() {
+                Ok(b) => Box::new(b.map(|b| b.map_err(DataFusionError::from))),
+                Err(e) => Box::new(std::iter::once(Err(DataFusionError::External(Box::new(e))))),
+            };
+        Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            futures::stream::iter(batches),
+        ))
+    }
 }
 
 /// A bucket's spill file being written.
 struct Spill {
-    file: Arc<dyn SpillFile>,
-    writer: Option<StreamWriter<std::io::BufWriter<Box<dyn SpillWriter>>>>,
+    out: Option<SpillOut>,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     rows: u64,
@@ -240,8 +381,8 @@ impl Spill {
         let batch = concat_batches(&self.pending[0].schema(), &self.pending)?;
         self.pending.clear();
         self.pending_rows = 0;
-        if let Some(w) = self.writer.as_mut() {
-            w.write(&batch)?;
+        if let Some(out) = self.out.as_mut() {
+            out.write(&batch)?;
         }
         Ok(())
     }
@@ -269,12 +410,8 @@ impl Bucketed {
         };
         let mut spills = Vec::with_capacity(count);
         for _ in 0..count {
-            let file = disk.create_tmp_file("snapshot_diff key buckets")?;
-            let out = std::io::BufWriter::with_capacity(1 << 16, file.open_writer()?);
-            let writer = StreamWriter::try_new(out, &schema)?;
             spills.push(std::sync::Mutex::new(Spill {
-                file,
-                writer: Some(writer),
+                out: Some(SpillOut::new(disk, &schema, "snapshot_diff key buckets")?),
                 pending: Vec::new(),
                 pending_rows: 0,
                 rows: 0,
@@ -314,12 +451,8 @@ impl Bucketed {
         for s in spills {
             let mut s = s.into_inner().map_err(spill_err)?;
             s.write_pending()?;
-            if let Some(mut w) = s.writer.take() {
-                w.finish()?;
-                let mut out = w.into_inner()?.into_inner().map_err(|e| spill_err(e.error()))?;
-                out.finish()?;
-            }
-            files.push(s.file);
+            let out = s.out.take().ok_or_else(|| spill_err("a bucket was finished twice"))?;
+            files.push(out.finish()?);
             rows.push(s.rows);
         }
         Ok(Ok(Bucketed { files, rows }))
@@ -337,13 +470,7 @@ impl Bucketed {
 
     /// The rows of bucket `i`.
     async fn read(&self, i: usize) -> Result<Vec<RecordBatch>> {
-        let mut bytes = Vec::new();
-        let mut chunks = self.files[i].read_stream()?;
-        while let Some(chunk) = chunks.next().await {
-            bytes.extend_from_slice(&chunk?);
-        }
-        let reader = StreamReader::try_new(std::io::Cursor::new(bytes), None)?;
-        Ok(reader.collect::<std::result::Result<Vec<_>, _>>()?)
+        self.files[i].read_all()
     }
 
     /// Write every bucket to `keeper`, in order (a table built whole: no comparison).
@@ -448,34 +575,58 @@ fn compare_bucket(
     let new_rows = converter.convert_columns(&new.columns()[..keys])?;
     let new_hashes = cast(new.column(keys), &DataType::Utf8)?;
     let new_hashes = new_hashes.as_string::<i32>();
-    let mut index: HashMap<&[u8], u32> = HashMap::with_capacity(new_rows.num_rows());
-    let mut repeats: HashMap<u32, u64> = HashMap::new();
-    for (i, row) in new_rows.iter().enumerate() {
-        match index.entry(row.data()) {
-            Entry::Occupied(first) => *repeats.entry(*first.get()).or_insert(1) += 1,
-            Entry::Vacant(v) => {
-                v.insert(i as u32);
-            }
+    let old = match old.first() {
+        Some(first) => concat_batches(&first.schema(), old)?,
+        None => RecordBatch::new_empty(new.schema()),
+    };
+    let old_rows = converter.convert_columns(&old.columns()[..keys])?;
+    let old_hashes = cast(old.column(keys), &DataType::Utf8)?;
+    let old_hashes = old_hashes.as_string::<i32>();
+    // Both sides in parts of about SUB_ROWS keys by bits of a hash of the key that the
+    // hash tables do not use, so that each part's table stays in the core's cache.
+    let parts = (new_rows.num_rows() / SUB_ROWS).next_power_of_two();
+    let mut index: HashMap<&[u8], u32> = HashMap::new();
+    let hasher = index.hasher().clone();
+    let part_of = |row: &[u8]| (hasher.hash_one(row) >> 32) as usize & (parts - 1);
+    let by_part = |rows: &Rows| -> (Vec<usize>, Vec<u32>) {
+        let ids: Vec<usize> = rows.iter().map(|r| part_of(r.data())).collect();
+        let mut starts = vec![0usize; parts + 1];
+        for &p in &ids {
+            starts[p + 1] += 1;
         }
-    }
-    if !repeats.is_empty() {
-        out.duplicated = repeats.len() as u64;
-        out.duplicate = repeats
-            .iter()
-            .map(|(&i, &times)| (new_rows.row(i as usize), times))
-            .min_by(|a, b| a.0.cmp(&b.0))
-            .map(|(row, times)| (row.owned(), times));
-        return Ok(out);
-    }
+        for p in 0..parts {
+            starts[p + 1] += starts[p];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; ids.len()];
+        for (i, &p) in ids.iter().enumerate() {
+            order[next[p]] = i as u32;
+            next[p] += 1;
+        }
+        (starts, order)
+    };
+    let (new_starts, new_order) = by_part(&new_rows);
+    let (old_starts, old_order) = by_part(&old_rows);
     fn hash(h: &StringArray, i: usize) -> Option<&str> {
         (!h.is_null(i)).then(|| h.value(i))
     }
     let mut matched = vec![false; new_rows.num_rows()];
-    for batch in old {
-        let old_rows = converter.convert_columns(&batch.columns()[..keys])?;
-        let old_hashes = cast(batch.column(keys), &DataType::Utf8)?;
-        let old_hashes = old_hashes.as_string::<i32>();
-        for (j, row) in old_rows.iter().enumerate() {
+    let mut repeats: HashMap<u32, u64> = HashMap::new();
+    for p in 0..parts {
+        index.clear();
+        for &i in &new_order[new_starts[p]..new_starts[p + 1]] {
+            match index.entry(new_rows.row(i as usize).data()) {
+                Entry::Occupied(first) => *repeats.entry(*first.get()).or_insert(1) += 1,
+                Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+            }
+        }
+        if !repeats.is_empty() {
+            continue;
+        }
+        for &j in &old_order[old_starts[p]..old_starts[p + 1]] {
+            let (j, row) = (j as usize, old_rows.row(j as usize));
             match index.get(row.data()) {
                 None => out.gone.push(row),
                 Some(&i) => {
@@ -492,6 +643,15 @@ fn compare_bucket(
                 }
             }
         }
+    }
+    if !repeats.is_empty() {
+        out.duplicated = repeats.len() as u64;
+        out.duplicate = repeats
+            .iter()
+            .map(|(&i, &times)| (new_rows.row(i as usize), times))
+            .min_by(|a, b| a.0.cmp(&b.0))
+            .map(|(row, times)| (row.owned(), times));
+        return Ok(out);
     }
     for (i, seen) in matched.iter().enumerate() {
         if !seen {
@@ -964,6 +1124,27 @@ mod tests {
             );
             assert_eq!(gone, ["A3"], "{count} buckets");
         }
+    }
+
+    #[tokio::test]
+    async fn a_bucket_of_many_parts_finds_every_change() {
+        // 40,000 keys in one bucket: parts of 16k keys are compared one at a time.
+        let keys: Vec<String> = (0..40_000).map(|i| format!("K{i:05}")).collect();
+        let k: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let old_h = vec!["h"; k.len()];
+        let mut new_h = old_h.clone();
+        for i in (0..k.len()).step_by(1000) {
+            new_h[i] = "changed";
+        }
+        // The old side lacks the last key (new), the new side the first (gone).
+        let old: Side = &[(&k[..k.len() - 1], &old_h[..k.len() - 1])];
+        let new: Side = &[(&k[1..], &new_h[1..])];
+        let (changed, gone) = diff(new, old, 1).await;
+        let mut expected: Vec<(String, bool)> =
+            (1000..40_000).step_by(1000).map(|i| (keys[i].clone(), false)).collect();
+        expected.push(("K39999".to_string(), true));
+        assert_eq!(changed, expected);
+        assert_eq!(gone, ["K00000"]);
     }
 
     #[tokio::test]
