@@ -10,11 +10,10 @@
 //!
 //! Part of the storage layer, beside materialize.rs (its only caller).
 
-use std::hash::BuildHasher as _;
 use std::sync::Arc;
 
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder, UInt32Array};
-use deltalake::arrow::compute::{SortOptions, cast, concat_batches, take_record_batch};
+use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder, UInt32Array};
+use deltalake::arrow::compute::{SortOptions, cast, concat_batches, take, take_record_batch};
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::arrow::datatypes::{
     ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
@@ -192,21 +191,28 @@ fn encodable(a: &ArrayRef) -> deltalake::datafusion::error::Result<ArrayRef> {
 /// a present marker and the value (see [`row_hash`]), column after column, in one
 /// buffer reused from row to row.
 fn hash_rows(columns: &[ArrayRef], n: usize) -> deltalake::datafusion::error::Result<Vec<u64>> {
+    let mut hashes = Vec::with_capacity(n);
+    encode_rows(columns, n, |row| hashes.push(XxHash64::oneshot(0, row)))?;
+    Ok(hashes)
+}
+
+/// Call `f` with each of the `n` rows' encoding of `columns`, in one buffer reused from
+/// row to row.
+fn encode_rows(columns: &[ArrayRef], n: usize, mut f: impl FnMut(&[u8])) -> deltalake::datafusion::error::Result<()> {
     let columns = columns
         .iter()
         .map(encodable)
         .collect::<deltalake::datafusion::error::Result<Vec<_>>>()?;
     let encoders: Vec<Encoder> = columns.iter().map(encoder).collect();
     let mut row = Vec::with_capacity(256);
-    Ok((0..n)
-        .map(|i| {
-            row.clear();
-            for e in &encoders {
-                e(i, &mut row);
-            }
-            XxHash64::oneshot(0, &row)
-        })
-        .collect())
+    for i in 0..n {
+        row.clear();
+        for e in &encoders {
+            e(i, &mut row);
+        }
+        f(&row);
+    }
+    Ok(())
 }
 
 /// The order both streams must be in: ascending, NULLs first (`sort(true, true)`).
@@ -248,7 +254,8 @@ const MAX_BUCKETS: usize = 512;
 /// A kept set whose buckets hold more rows than this on average (the table grew) is
 /// not used: the table's keys are bucketed again, in more buckets.
 const MAX_KEPT_BUCKET_ROWS: u64 = 4 * BUCKET_ROWS;
-/// Keys per part of a bucket whose hash table is built at a time ([`compare_bucket`]).
+/// Keys per part of a bucket whose hash table is built at a time ([`compare_bucket`]):
+/// the table (~16 bytes a key) stays in a core's cache.
 const SUB_ROWS: usize = 16 * 1024;
 /// Rows gathered per bucket before they are written to its spill file.
 const SPILL_BATCH: usize = 8192;
@@ -550,8 +557,59 @@ struct BucketDiff {
     duplicated: u64,
 }
 
+/// One row of a bucket as compared: a 128-bit digest of its key (two xxHash64 of the
+/// key's encoding; two different keys share one with a chance of about 2^-128), a
+/// digest of its row hash, and its index in the bucket.
+#[derive(Clone, Copy)]
+struct Digest {
+    key: u128,
+    row: u64,
+    at: u32,
+}
+
+/// The [`Digest`]s of `batch`'s rows (`(key…, row_hash)`), in order.
+fn digests(batch: &RecordBatch, keys: usize) -> Result<Vec<Digest>> {
+    let n = batch.num_rows();
+    let mut out = Vec::with_capacity(n);
+    encode_rows(&batch.columns()[..keys], n, |k| {
+        let key = (u128::from(XxHash64::oneshot(1, k)) << 64) | u128::from(XxHash64::oneshot(2, k));
+        out.push(Digest { key, row: 0, at: 0 });
+    })?;
+    let hashes = cast(batch.column(keys), &DataType::Utf8)?;
+    let hashes = hashes.as_string::<i32>();
+    for (i, (d, h)) in out.iter_mut().zip(hashes.iter()).enumerate() {
+        d.row = h.map_or(u64::MAX, |h| XxHash64::oneshot(3, h.as_bytes()));
+        d.at = i as u32;
+    }
+    Ok(out)
+}
+
+/// `digests` grouped into `parts` by bits of their key digest: the group of each
+/// part, in one vector, and where each part starts.
+fn by_part(digests: Vec<Digest>, parts: usize) -> (Vec<Digest>, Vec<usize>) {
+    let part = |d: &Digest| (d.key as usize) & (parts - 1);
+    let mut starts = vec![0usize; parts + 1];
+    for d in &digests {
+        starts[part(d) + 1] += 1;
+    }
+    for p in 0..parts {
+        starts[p + 1] += starts[p];
+    }
+    let mut next = starts.clone();
+    let mut grouped = digests.clone();
+    for d in digests {
+        let p = part(&d);
+        grouped[next[p]] = d;
+        next[p] += 1;
+    }
+    (grouped, starts)
+}
+
 /// Compare one bucket: the snapshot's rows `new` and the table's `old`, both
-/// `(key…, row_hash)`. The snapshot's keys are the hash table; the table's rows probe it.
+/// `(key…, row_hash)`. Keys are matched by their 128-bit digests, in parts of about
+/// [`SUB_ROWS`] so that each part's hash table stays in the core's cache and no key's
+/// bytes are read at random; the snapshot's keys are the hash table, the table's
+/// probe it. Only the keys found changed are converted to rows.
 fn compare_bucket(
     converter: &RowConverter,
     keys: usize,
@@ -565,100 +623,76 @@ fn compare_bucket(
         duplicate: None,
         duplicated: 0,
     };
-    let new = match new.first() {
-        Some(first) => concat_batches(&first.schema(), new)?,
-        None => RecordBatch::new_empty(match old.first() {
-            Some(o) => o.schema(),
-            None => return Ok(out),
-        }),
+    let Some(schema) = new.first().or(old.first()).map(|b| b.schema()) else {
+        return Ok(out);
     };
-    let new_rows = converter.convert_columns(&new.columns()[..keys])?;
-    let new_hashes = cast(new.column(keys), &DataType::Utf8)?;
-    let new_hashes = new_hashes.as_string::<i32>();
-    let old = match old.first() {
-        Some(first) => concat_batches(&first.schema(), old)?,
-        None => RecordBatch::new_empty(new.schema()),
-    };
-    let old_rows = converter.convert_columns(&old.columns()[..keys])?;
-    let old_hashes = cast(old.column(keys), &DataType::Utf8)?;
-    let old_hashes = old_hashes.as_string::<i32>();
-    // Both sides in parts of about SUB_ROWS keys by bits of a hash of the key that the
-    // hash tables do not use, so that each part's table stays in the core's cache.
-    let parts = (new_rows.num_rows() / SUB_ROWS).next_power_of_two();
-    let mut index: HashMap<&[u8], u32> = HashMap::new();
-    let hasher = index.hasher().clone();
-    let part_of = |row: &[u8]| (hasher.hash_one(row) >> 32) as usize & (parts - 1);
-    let by_part = |rows: &Rows| -> (Vec<usize>, Vec<u32>) {
-        let ids: Vec<usize> = rows.iter().map(|r| part_of(r.data())).collect();
-        let mut starts = vec![0usize; parts + 1];
-        for &p in &ids {
-            starts[p + 1] += 1;
-        }
-        for p in 0..parts {
-            starts[p + 1] += starts[p];
-        }
-        let mut next = starts.clone();
-        let mut order = vec![0u32; ids.len()];
-        for (i, &p) in ids.iter().enumerate() {
-            order[next[p]] = i as u32;
-            next[p] += 1;
-        }
-        (starts, order)
-    };
-    let (new_starts, new_order) = by_part(&new_rows);
-    let (old_starts, old_order) = by_part(&old_rows);
-    fn hash(h: &StringArray, i: usize) -> Option<&str> {
-        (!h.is_null(i)).then(|| h.value(i))
-    }
-    let mut matched = vec![false; new_rows.num_rows()];
+    let new = concat_batches(&schema, new)?;
+    let old = concat_batches(&schema, old)?;
+    let parts = (new.num_rows() / SUB_ROWS).next_power_of_two();
+    let (new_d, new_starts) = by_part(digests(&new, keys)?, parts);
+    let (old_d, old_starts) = by_part(digests(&old, keys)?, parts);
+    let mut matched = vec![false; new.num_rows()];
+    let mut changed: Vec<(u32, bool)> = Vec::new();
+    let mut gone: Vec<u32> = Vec::new();
     let mut repeats: HashMap<u32, u64> = HashMap::new();
+    let mut index: HashMap<u128, (u32, u64)> = HashMap::new();
     for p in 0..parts {
         index.clear();
-        for &i in &new_order[new_starts[p]..new_starts[p + 1]] {
-            match index.entry(new_rows.row(i as usize).data()) {
-                Entry::Occupied(first) => *repeats.entry(*first.get()).or_insert(1) += 1,
+        for d in &new_d[new_starts[p]..new_starts[p + 1]] {
+            match index.entry(d.key) {
+                Entry::Occupied(first) => *repeats.entry(first.get().0).or_insert(1) += 1,
                 Entry::Vacant(v) => {
-                    v.insert(i);
+                    v.insert((d.at, d.row));
                 }
             }
         }
         if !repeats.is_empty() {
             continue;
         }
-        for &j in &old_order[old_starts[p]..old_starts[p + 1]] {
-            let (j, row) = (j as usize, old_rows.row(j as usize));
-            match index.get(row.data()) {
-                None => out.gone.push(row),
-                Some(&i) => {
-                    let i = i as usize;
-                    if std::mem::replace(&mut matched[i], true) {
+        for d in &old_d[old_starts[p]..old_starts[p + 1]] {
+            match index.get(&d.key) {
+                None => gone.push(d.at),
+                Some(&(i, row)) => {
+                    if std::mem::replace(&mut matched[i as usize], true) {
                         return Err(Error::Internal(
                             "the table holds a key twice; rebuild it with --full-refresh".into(),
                         ));
                     }
-                    if hash(new_hashes, i) != hash(old_hashes, j) {
-                        out.changed.push(new_rows.row(i));
-                        out.inserted.push(false);
+                    if row != d.row {
+                        changed.push((i, false));
                     }
                 }
             }
         }
     }
-    if !repeats.is_empty() {
-        out.duplicated = repeats.len() as u64;
-        out.duplicate = repeats
+    let rows_at = |batch: &RecordBatch, at: &[u32]| -> Result<Rows> {
+        let at = UInt32Array::from(at.to_vec());
+        let columns = batch.columns()[..keys]
             .iter()
-            .map(|(&i, &times)| (new_rows.row(i as usize), times))
-            .min_by(|a, b| a.0.cmp(&b.0))
-            .map(|(row, times)| (row.owned(), times));
+            .map(|c| take(c.as_ref(), &at, None))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(converter.convert_columns(&columns)?)
+    };
+    if !repeats.is_empty() {
+        let at: Vec<u32> = repeats.keys().copied().collect();
+        let rows = rows_at(&new, &at)?;
+        out.duplicated = repeats.len() as u64;
+        out.duplicate = (0..at.len())
+            .min_by(|&a, &b| rows.row(a).cmp(&rows.row(b)))
+            .map(|k| (rows.row(k).owned(), repeats[&at[k]]));
         return Ok(out);
     }
-    for (i, seen) in matched.iter().enumerate() {
-        if !seen {
-            out.changed.push(new_rows.row(i));
-            out.inserted.push(true);
-        }
-    }
+    changed.extend(
+        matched
+            .iter()
+            .enumerate()
+            .filter(|(_, seen)| !**seen)
+            .map(|(i, _)| (i as u32, true)),
+    );
+    let at: Vec<u32> = changed.iter().map(|c| c.0).collect();
+    out.changed = rows_at(&new, &at)?;
+    out.inserted = changed.into_iter().map(|c| c.1).collect();
+    out.gone = rows_at(&old, &gone)?;
     Ok(out)
 }
 
@@ -1051,7 +1085,7 @@ impl KeyKeeper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deltalake::arrow::array::Int32Array;
+    use deltalake::arrow::array::{Int32Array, StringArray};
     use deltalake::arrow::datatypes::{Field, Schema};
     use deltalake::datafusion::execution::memory_pool::UnboundedMemoryPool;
     use deltalake::datafusion::execution::runtime_env::RuntimeEnvBuilder;
