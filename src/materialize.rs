@@ -360,16 +360,16 @@ impl Incremental<'_> {
         } else {
             df
         };
-        // One sorted stream to one writer: a round-robin split of the sorted rows
-        // between the writers (DataFusion's default before delta-rs's validation)
-        // gave files that each spanned a fifth of the key space, overlapping.
+        // One sorted stream to one writer, planned on one partition: with more, the
+        // sorted rows reached delta-rs's single file writer from several streams at
+        // once, and at 40M rows each of the files spanned a fifth of the keys,
+        // overlapping (turning off DataFusion's round-robin repartitioning did not
+        // stop it). The first build sorts on one core; the nightly merges gain.
         let mut state = self.state.clone();
         if keyed {
-            state
-                .config_mut()
-                .options_mut()
-                .optimizer
-                .enable_round_robin_repartition = false;
+            let options = state.config_mut().options_mut();
+            options.optimizer.enable_round_robin_repartition = false;
+            options.execution.target_partitions = 1;
         }
         let target = self.lakehouse.writable(self.layer, self.table).await?;
         let mut write = target
