@@ -494,20 +494,8 @@ impl Bucketed {
 fn scatter(batch: &RecordBatch, keys: usize, spills: &[std::sync::Mutex<Spill>]) -> Result<()> {
     let count = spills.len();
     let ids = bucket_ids(&batch.columns()[..keys], count)?;
-    // Rows grouped by bucket (a counting sort), each group a slice of one batch.
-    let mut starts = vec![0usize; count + 1];
-    for &b in &ids {
-        starts[b as usize + 1] += 1;
-    }
-    for b in 0..count {
-        starts[b + 1] += starts[b];
-    }
-    let mut next = starts.clone();
-    let mut order = vec![0u32; ids.len()];
-    for (row, &b) in ids.iter().enumerate() {
-        order[next[b as usize]] = row as u32;
-        next[b as usize] += 1;
-    }
+    // Rows grouped by bucket, each group a slice of one batch.
+    let (order, starts) = grouped(ids.iter().map(|&b| b as usize), ids.len(), count);
     let grouped = take_record_batch(batch, &UInt32Array::from(order))?;
     for (b, spill) in spills.iter().enumerate() {
         let n = starts[b + 1] - starts[b];
@@ -587,22 +575,29 @@ fn digests(batch: &RecordBatch, keys: usize) -> Result<Vec<Digest>> {
 /// `digests` grouped into `parts` by bits of their key digest: the group of each
 /// part, in one vector, and where each part starts.
 fn by_part(digests: Vec<Digest>, parts: usize) -> (Vec<Digest>, Vec<usize>) {
-    let part = |d: &Digest| (d.key as usize) & (parts - 1);
-    let mut starts = vec![0usize; parts + 1];
-    for d in &digests {
-        starts[part(d) + 1] += 1;
+    let ids = digests.iter().map(|d| (d.key as usize) & (parts - 1));
+    let (order, starts) = grouped(ids, digests.len(), parts);
+    (order.into_iter().map(|i| digests[i as usize]).collect(), starts)
+}
+
+/// A counting sort of `n` items by their group in `0..groups` (`ids`, in item order):
+/// the items' indices, group after group, and where each group starts (`groups + 1`
+/// offsets).
+fn grouped(ids: impl Iterator<Item = usize> + Clone, n: usize, groups: usize) -> (Vec<u32>, Vec<usize>) {
+    let mut starts = vec![0usize; groups + 1];
+    for g in ids.clone() {
+        starts[g + 1] += 1;
     }
-    for p in 0..parts {
-        starts[p + 1] += starts[p];
+    for g in 0..groups {
+        starts[g + 1] += starts[g];
     }
     let mut next = starts.clone();
-    let mut grouped = digests.clone();
-    for d in digests {
-        let p = part(&d);
-        grouped[next[p]] = d;
-        next[p] += 1;
+    let mut order = vec![0u32; n];
+    for (i, g) in ids.enumerate() {
+        order[next[g]] = i as u32;
+        next[g] += 1;
     }
-    (grouped, starts)
+    (order, starts)
 }
 
 /// Compare one bucket: the snapshot's rows `new` and the table's `old`, both
