@@ -13,7 +13,6 @@ use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use deltalake::arrow::row::{RowConverter, Rows};
 use deltalake::datafusion::catalog::TableProvider;
 use deltalake::datafusion::catalog::streaming::StreamingTable;
-use deltalake::datafusion::common::HashMap;
 use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
 use deltalake::datafusion::common::{Column, JoinType, ScalarValue};
 use deltalake::datafusion::dataframe::DataFrame;
@@ -27,6 +26,9 @@ use deltalake::kernel::transaction::CommitBuilder;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::kernel::{Action, Add, Remove, Transaction};
 use deltalake::operations::write::SchemaMode;
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::DeltaOperation;
 use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
@@ -404,7 +406,7 @@ impl Incremental<'_> {
         let df = ctx.read_table(engine::provider(&ctx, table).await?)?;
         let keys = &self.meta.unique_key;
         let key_types = key_types(&df, keys)?;
-        let df = key_hashes(df, keys, &key_types)?;
+        let df = key_hashes(df, keys, &key_types, table_hash_bits())?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let disk = self.state.runtime_env().disk_manager.clone();
         let count = rowdiff::buckets_for(table_rows(table)?);
@@ -699,7 +701,7 @@ impl Incremental<'_> {
         let started = std::time::Instant::now();
         let converter = Arc::new(rowdiff::key_converter(&key_types)?);
         let runtime = self.state.runtime_env().clone();
-        let new_keys = key_hashes(snapshot.clone(), &keys, &key_types)?;
+        let new_keys = key_hashes(df.clone(), &keys, &key_types, row_hash_bits(&hashed_columns))?;
         let keys_schema: SchemaRef = Arc::new(new_keys.schema().as_arrow().clone());
         let store = table.log_store().object_store(None);
         // The table's side: the keys kept for the version compared with, or its own.
@@ -749,7 +751,7 @@ impl Incremental<'_> {
                 Some(rowdiff::OldKeys::Kept(k))
             }
             (None, Some(p)) => {
-                let table_keys = key_hashes(p.clone(), &keys, &key_types)?
+                let table_keys = key_hashes(p.clone(), &keys, &key_types, table_hash_bits())?
                     .execute_stream_partitioned()
                     .await?;
                 match rowdiff::Bucketed::split(table_keys, keys.len(), count, &runtime.disk_manager).await? {
@@ -808,7 +810,11 @@ impl Incremental<'_> {
         let mut all = names.clone();
         all.push("row_hash".into());
         let types: Vec<DataType> = all.iter().map(|c| type_of(&snapshot, c)).collect::<Result<_>>()?;
-        let state = small_build_side(&self.state);
+        // The change set's rows are joined from wide scans by a few keys: with Parquet
+        // filter pushdown the join's key lookup reaches the scans, so only the key
+        // columns are decoded for rows that are not picked.
+        let mut state = small_build_side(&self.state);
+        state.config_mut().options_mut().execution.parquet.pushdown_filters = true;
         let kctx = SessionContext::new_with_state(state.clone());
         let probe: Vec<String> = keys.iter().map(|k| format!("__c_{k}")).collect();
         let key_table = |rows: &Rows, kinds: Vec<&str>, side: &DataFrame| -> Result<DataFrame> {
@@ -940,11 +946,8 @@ impl Incremental<'_> {
                     .ok_or_else(|| Error::Internal(format!("no key column {k}")))
             })
             .collect::<Result<_>>()?;
-        let mut picks: HashMap<Box<[u8]>, bool> = HashMap::with_capacity(compared.changed.num_rows());
-        for (row, &inserted) in compared.changed.iter().zip(&compared.inserted) {
-            picks.insert(row.data().into(), inserted);
-        }
-        let picks = Arc::new(picks);
+        let changed = converter.convert_rows(compared.changed.iter())?;
+        let picks = Arc::new(rowdiff::KeySet::new(&changed, &compared.inserted)?);
         let mut fields: Vec<Field> = typed
             .schema()
             .as_arrow()
@@ -958,15 +961,10 @@ impl Incremental<'_> {
         let started = std::time::Instant::now();
         let mut writers = tokio::task::JoinSet::new();
         for mut stream in typed.execute_stream_partitioned().await? {
-            let mut writer = RecordBatchWriter::for_table(table)?.with_target_file_size(KEYED_FILE_SIZE);
+            let mut writer = keyed_writer(table, &self.meta.unique_key)?;
             let mut picked = rowdiff::SpillOut::new(&disk, &picked_schema, "snapshot_diff change set")?;
-            let (picks, converter, key_at, key_types, schema) = (
-                picks.clone(),
-                converter.clone(),
-                key_at.clone(),
-                key_types.to_vec(),
-                picked_schema.clone(),
-            );
+            let (picks, key_at, key_types, schema) =
+                (picks.clone(), key_at.clone(), key_types.to_vec(), picked_schema.clone());
             writers.spawn(async move {
                 let mut rows = 0u64;
                 while let Some(batch) = stream.next().await {
@@ -977,18 +975,9 @@ impl Incremental<'_> {
                         .zip(&key_types)
                         .map(|(&i, t)| cast_array(batch.column(i), t))
                         .collect::<std::result::Result<Vec<_>, _>>()?;
-                    let mut kinds = Vec::new();
-                    let mask: BooleanArray = converter
-                        .convert_columns(&keys)?
-                        .iter()
-                        .map(|r| {
-                            let kind = picks.get(r.data());
-                            if let Some(&inserted) = kind {
-                                kinds.push(if inserted { "I" } else { "U" });
-                            }
-                            Some(kind.is_some())
-                        })
-                        .collect();
+                    let found = picks.lookup(&keys)?;
+                    let mask: BooleanArray = found.iter().map(|f| Some(f.is_some())).collect();
+                    let kinds: Vec<&str> = found.iter().flatten().map(|&i| if i { "I" } else { "U" }).collect();
                     if !kinds.is_empty() {
                         let mut columns = filter_record_batch(&batch, &mask)?.columns().to_vec();
                         columns.push(Arc::new(StringArray::from(kinds)));
@@ -1158,7 +1147,7 @@ impl Incremental<'_> {
             None => incoming,
         };
         let started = std::time::Instant::now();
-        let (adds, rows) = write_files(&table, all).await?;
+        let (adds, rows) = write_files(&table, keys, all).await?;
         tracing::debug!(
             "{}: rewrote {} of the table's files as {} in {:.1?} ({rows} rows)",
             self.tag.model,
@@ -1263,7 +1252,7 @@ impl Incremental<'_> {
         let (mut adds, mut rows) = (done.adds, done.rows);
         if done.inserts.num_rows() > 0 {
             let ctx = SessionContext::new_with_state(self.state.clone());
-            let (more, n) = write_files(table, ctx.read_batch(done.inserts)?).await?;
+            let (more, n) = write_files(table, &self.meta.unique_key, ctx.read_batch(done.inserts)?).await?;
             adds.extend(more);
             rows += n;
         }
@@ -1332,16 +1321,30 @@ fn key_types(df: &DataFrame, keys: &[String]) -> Result<Vec<DataType>> {
         .collect()
 }
 
-/// `df`'s keys (cast to `key_types`) and `row_hash` (as `Utf8`): what snapshot_diff
-/// compares.
-fn key_hashes(df: DataFrame, keys: &[String], key_types: &[DataType]) -> Result<DataFrame> {
+/// `df`'s keys (cast to `key_types`) and `bits`, the bits of their row hash as
+/// `row_hash` (`UInt64`): what snapshot_diff compares and keeps.
+fn key_hashes(df: DataFrame, keys: &[String], key_types: &[DataType], bits: Expr) -> Result<DataFrame> {
     let mut cols: Vec<Expr> = keys
         .iter()
         .zip(key_types)
         .map(|(k, t)| cast(ident(k), t.clone()).alias(k.as_str()))
         .collect();
-    cols.push(cast(ident("row_hash"), DataType::Utf8).alias("row_hash"));
+    cols.push(bits.alias("row_hash"));
     Ok(df.select(cols)?)
+}
+
+/// The bits of a table's `row_hash` column ([`rowdiff::hash_bits`]).
+fn table_hash_bits() -> Expr {
+    rowdiff::hash_bits(cast(ident("row_hash"), DataType::Utf8))
+}
+
+/// The bits of the row hash [`hashed`] gives over `columns`, computed as such.
+fn row_hash_bits(columns: &[String]) -> Expr {
+    if columns.is_empty() {
+        rowdiff::hash_bits(lit(""))
+    } else {
+        rowdiff::row_hash_bits(columns.iter().map(ident).collect())
+    }
 }
 
 /// The rows of `table`'s current version, from its files' statistics (0 when a file
@@ -1536,11 +1539,11 @@ fn files_in_range(table: &DeltaTable, key: &str, range: &KeyRange) -> Result<Vec
 
 /// Write `df`'s rows as new files of `table` (in ~[`KEYED_FILE_SIZE`] files, one writer
 /// per partition of the plan) without committing them: their Add actions and row count.
-async fn write_files(table: &DeltaTable, df: DataFrame) -> Result<(Vec<Add>, u64)> {
+async fn write_files(table: &DeltaTable, keys: &[String], df: DataFrame) -> Result<(Vec<Add>, u64)> {
     let streams = df.execute_stream_partitioned().await?;
     let mut writers = tokio::task::JoinSet::new();
     for mut stream in streams {
-        let mut writer = RecordBatchWriter::for_table(table)?.with_target_file_size(KEYED_FILE_SIZE);
+        let mut writer = keyed_writer(table, keys)?;
         writers.spawn(async move {
             let mut rows = 0u64;
             while let Some(batch) = stream.next().await {
@@ -1567,6 +1570,27 @@ const KEEP: &str = "__lakemart_keep";
 /// Target size of the files of keyed tables (merge, snapshot_diff): small enough that a
 /// day's changes clustered in a key range rewrite few of them, big enough to scan well.
 const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
+
+/// A writer of new files of a keyed table (merge, snapshot_diff): [`KEYED_FILE_SIZE`],
+/// Snappy as delta-rs writes, but no dictionary for the unique `keys` and the
+/// `row_hash` (every value differs: building one is wasted work), and the row hash's
+/// random hex digits neither compressed nor given min/max statistics.
+fn keyed_writer(table: &DeltaTable, keys: &[String]) -> Result<RecordBatchWriter> {
+    let row_hash = ColumnPath::from("row_hash");
+    let props = keys
+        .iter()
+        .fold(WriterProperties::builder(), |b, k| {
+            b.set_column_dictionary_enabled(ColumnPath::from(k.as_str()), false)
+        })
+        .set_compression(Compression::SNAPPY)
+        .set_column_dictionary_enabled(row_hash.clone(), false)
+        .set_column_compression(row_hash.clone(), Compression::UNCOMPRESSED)
+        .set_column_statistics_enabled(row_hash, EnabledStatistics::None)
+        .build();
+    Ok(RecordBatchWriter::for_table(table)?
+        .with_writer_properties(props)
+        .with_target_file_size(KEYED_FILE_SIZE))
+}
 
 /// `state` planning a join whose left side is the small one (a day's changes) as the
 /// hash table and the table's rows as the probe side, whatever the statistics say: the

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder, UInt32Array};
+use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder, UInt32Array, UInt64Array};
 use deltalake::arrow::compute::{SortOptions, cast, concat_batches, take, take_record_batch};
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::arrow::datatypes::{
@@ -46,7 +46,7 @@ use deltalake::parquet::arrow::async_writer::AsyncArrowWriter;
 use deltalake::parquet::basic::Compression;
 use deltalake::parquet::errors::{ParquetError, Result as ParquetResult};
 use deltalake::parquet::file::metadata::{KeyValue, ParquetMetaData, ParquetMetaDataReader};
-use deltalake::parquet::file::properties::WriterProperties;
+use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use futures::FutureExt;
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -63,24 +63,50 @@ use crate::error::{Error, Result};
 pub fn row_hash(columns: Vec<Expr>) -> Expr {
     ScalarUDF::new_from_impl(RowHash {
         signature: Signature::variadic_any(Volatility::Immutable),
+        bits: false,
     })
     .call(columns)
+}
+
+/// The bits of [`row_hash`] over `columns`, as `UInt64` (what its 16 hex digits
+/// spell): what snapshot_diff compares and keeps, half the bytes of the text.
+pub fn row_hash_bits(columns: Vec<Expr>) -> Expr {
+    ScalarUDF::new_from_impl(RowHash {
+        signature: Signature::variadic_any(Volatility::Immutable),
+        bits: true,
+    })
+    .call(columns)
+}
+
+/// The bits of a `row_hash` value as [`row_hash_bits`] gives them: its 16 hex digits
+/// read back; a value lakemart did not write so (another hash, written by an earlier
+/// release, or NULL) gets bits of its own that match no row hash of today's.
+pub fn hash_bits(row_hash: Expr) -> Expr {
+    ScalarUDF::new_from_impl(HashBits {
+        signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+    })
+    .call(vec![row_hash])
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct RowHash {
     signature: Signature,
+    bits: bool,
 }
 
 impl ScalarUDFImpl for RowHash {
     fn name(&self) -> &str {
-        "lakemart_row_hash"
+        if self.bits {
+            "lakemart_row_hash_bits"
+        } else {
+            "lakemart_row_hash"
+        }
     }
     fn signature(&self) -> &Signature {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> deltalake::datafusion::error::Result<DataType> {
-        Ok(DataType::Utf8)
+        Ok(if self.bits { DataType::UInt64 } else { DataType::Utf8 })
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> deltalake::datafusion::error::Result<ColumnarValue> {
         let n = args.number_rows;
@@ -89,13 +115,61 @@ impl ScalarUDFImpl for RowHash {
             .iter()
             .map(|a| a.clone().into_array(n))
             .collect::<deltalake::datafusion::error::Result<Vec<_>>>()?;
+        let hashes = hash_rows(&columns, n)?;
+        if self.bits {
+            return Ok(ColumnarValue::Array(Arc::new(UInt64Array::from(hashes))));
+        }
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = StringBuilder::with_capacity(n, n * 16);
-        for h in hash_rows(&columns, n)? {
+        for h in hashes {
             let digits: [u8; 16] = std::array::from_fn(|i| HEX[((h >> (60 - 4 * i)) & 0xf) as usize]);
             out.append_value(std::str::from_utf8(&digits).unwrap_or_default());
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct HashBits {
+    signature: Signature,
+}
+
+/// See [`hash_bits`]: 16 lowercase hex digits, or else xxHash64 (seed 3) of the text
+/// (NULL: of no bytes, seed 4).
+fn bits_of(hash: Option<&str>) -> u64 {
+    let Some(h) = hash else {
+        return XxHash64::oneshot(4, b"");
+    };
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    match h.len() {
+        16 => h
+            .bytes()
+            .try_fold(0u64, |v, c| digit(c).map(|d| (v << 4) | u64::from(d)))
+            .unwrap_or_else(|| XxHash64::oneshot(3, h.as_bytes())),
+        _ => XxHash64::oneshot(3, h.as_bytes()),
+    }
+}
+
+impl ScalarUDFImpl for HashBits {
+    fn name(&self) -> &str {
+        "lakemart_hash_bits"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> deltalake::datafusion::error::Result<DataType> {
+        Ok(DataType::UInt64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> deltalake::datafusion::error::Result<ColumnarValue> {
+        let n = args.number_rows;
+        let a = args.args[0].clone().into_array(n)?;
+        let a = cast(&a, &DataType::Utf8)?;
+        let bits: UInt64Array = a.as_string::<i32>().iter().map(|h| Some(bits_of(h))).collect();
+        Ok(ColumnarValue::Array(Arc::new(bits)))
     }
 }
 
@@ -429,6 +503,8 @@ impl Bucketed {
         for mut stream in streams {
             let spills = spills.clone();
             tasks.spawn(async move {
+                // A batch is scattered while the stream decodes the next one.
+                let mut scattering: Option<tokio::task::JoinHandle<Result<()>>> = None;
                 while let Some(batch) = stream.next().await {
                     let batch = batch?;
                     if batch.num_rows() == 0 {
@@ -437,10 +513,14 @@ impl Bucketed {
                     if batch.columns()[..keys].iter().any(|k| k.null_count() > 0) {
                         return Ok(false);
                     }
+                    if let Some(s) = scattering.take() {
+                        s.await.map_err(spill_err)??;
+                    }
                     let spills = spills.clone();
-                    tokio::task::spawn_blocking(move || scatter(&batch, keys, &spills))
-                        .await
-                        .map_err(spill_err)??;
+                    scattering = Some(tokio::task::spawn_blocking(move || scatter(&batch, keys, &spills)));
+                }
+                if let Some(s) = scattering {
+                    s.await.map_err(spill_err)??;
                 }
                 Ok::<_, Error>(true)
             });
@@ -495,7 +575,8 @@ fn scatter(batch: &RecordBatch, keys: usize, spills: &[std::sync::Mutex<Spill>])
     let count = spills.len();
     let ids = bucket_ids(&batch.columns()[..keys], count)?;
     // Rows grouped by bucket, each group a slice of one batch.
-    let (order, starts) = grouped(ids.iter().map(|&b| b as usize), ids.len(), count);
+    let rows: Vec<u32> = (0..ids.len() as u32).collect();
+    let (order, starts) = grouped(&rows, |&i| ids[i as usize] as usize, count);
     let grouped = take_record_batch(batch, &UInt32Array::from(order))?;
     for (b, spill) in spills.iter().enumerate() {
         let n = starts[b + 1] - starts[b];
@@ -546,27 +627,81 @@ struct BucketDiff {
 }
 
 /// One row of a bucket as compared: a 128-bit digest of its key (two xxHash64 of the
-/// key's encoding; two different keys share one with a chance of about 2^-128), a
-/// digest of its row hash, and its index in the bucket.
-#[derive(Clone, Copy)]
+/// key's encoding; two different keys share one with a chance of about 2^-128), the
+/// bits of its row hash ([`hash_bits`]), and its index in the bucket.
+#[derive(Clone, Copy, Default)]
 struct Digest {
     key: u128,
     row: u64,
     at: u32,
 }
 
+/// Call `f` with the 128-bit digest of each row's key (`keys`, one array a column):
+/// two xxHash64 (seeds 1 and 2) of the key's encoding (see [`row_hash`]).
+fn key_digests(keys: &[ArrayRef], mut f: impl FnMut(u128)) -> Result<()> {
+    let n = keys.first().map_or(0, |k| k.len());
+    encode_rows(keys, n, |k| {
+        f((u128::from(XxHash64::oneshot(1, k)) << 64) | u128::from(XxHash64::oneshot(2, k)))
+    })?;
+    Ok(())
+}
+
+/// A set of keys, each with a flag, looked up by their [`key_digests`]: the keys a
+/// comparison found changed (flag: new), picked from the snapshot's rows as it is
+/// written. A bitmap of digest bits (16 bits a key) sits in front of the hash table,
+/// so that the many rows whose key is not in the set rarely reach it.
+pub struct KeySet {
+    bits: Vec<u64>,
+    mask: u64,
+    flags: HashMap<u128, bool>,
+}
+
+impl KeySet {
+    /// The keys of `keys` (one array a column), with `flags` in the same order.
+    pub fn new(keys: &[ArrayRef], flags: &[bool]) -> Result<KeySet> {
+        let bits = (flags.len() * 16).next_power_of_two().max(1 << 12);
+        let mut set = KeySet {
+            bits: vec![0; bits / 64],
+            mask: bits as u64 - 1,
+            flags: HashMap::with_capacity(flags.len()),
+        };
+        let mut flags = flags.iter();
+        key_digests(keys, |d| {
+            let b = set.bit(d);
+            set.bits[b / 64] |= 1 << (b % 64);
+            set.flags.insert(d, flags.next().copied().unwrap_or(false));
+        })?;
+        Ok(set)
+    }
+
+    fn bit(&self, digest: u128) -> usize {
+        ((digest >> 64) as u64 & self.mask) as usize
+    }
+
+    /// Per row of `keys` (one array a column): its flag, or None when not in the set.
+    pub fn lookup(&self, keys: &[ArrayRef]) -> Result<Vec<Option<bool>>> {
+        let mut out = Vec::with_capacity(keys.first().map_or(0, |k| k.len()));
+        key_digests(keys, |d| {
+            let b = self.bit(d);
+            out.push(match self.bits[b / 64] & (1 << (b % 64)) {
+                0 => None,
+                _ => self.flags.get(&d).copied(),
+            });
+        })?;
+        Ok(out)
+    }
+}
+
 /// The [`Digest`]s of `batch`'s rows (`(key…, row_hash)`), in order.
 fn digests(batch: &RecordBatch, keys: usize) -> Result<Vec<Digest>> {
-    let n = batch.num_rows();
-    let mut out = Vec::with_capacity(n);
-    encode_rows(&batch.columns()[..keys], n, |k| {
-        let key = (u128::from(XxHash64::oneshot(1, k)) << 64) | u128::from(XxHash64::oneshot(2, k));
-        out.push(Digest { key, row: 0, at: 0 });
-    })?;
-    let hashes = cast(batch.column(keys), &DataType::Utf8)?;
-    let hashes = hashes.as_string::<i32>();
-    for (i, (d, h)) in out.iter_mut().zip(hashes.iter()).enumerate() {
-        d.row = h.map_or(u64::MAX, |h| XxHash64::oneshot(3, h.as_bytes()));
+    let mut out = Vec::with_capacity(batch.num_rows());
+    key_digests(&batch.columns()[..keys], |key| out.push(Digest { key, row: 0, at: 0 }))?;
+    let hashes = batch
+        .column(keys)
+        .as_primitive_opt::<UInt64Type>()
+        .ok_or_else(|| Error::Internal("snapshot_diff compares row hash bits (UInt64)".into()))?;
+    for (i, (d, h)) in out.iter_mut().zip(hashes.values()).enumerate() {
+        d.row = *h;
         d.at = i as u32;
     }
     Ok(out)
@@ -574,30 +709,29 @@ fn digests(batch: &RecordBatch, keys: usize) -> Result<Vec<Digest>> {
 
 /// `digests` grouped into `parts` by bits of their key digest: the group of each
 /// part, in one vector, and where each part starts.
-fn by_part(digests: Vec<Digest>, parts: usize) -> (Vec<Digest>, Vec<usize>) {
-    let ids = digests.iter().map(|d| (d.key as usize) & (parts - 1));
-    let (order, starts) = grouped(ids, digests.len(), parts);
-    (order.into_iter().map(|i| digests[i as usize]).collect(), starts)
+fn by_part(digests: &[Digest], parts: usize) -> (Vec<Digest>, Vec<usize>) {
+    grouped(digests, |d| (d.key as usize) & (parts - 1), parts)
 }
 
-/// A counting sort of `n` items by their group in `0..groups` (`ids`, in item order):
-/// the items' indices, group after group, and where each group starts (`groups + 1`
-/// offsets).
-fn grouped(ids: impl Iterator<Item = usize> + Clone, n: usize, groups: usize) -> (Vec<u32>, Vec<usize>) {
+/// A counting sort of `items` by their group in `0..groups` (`id`): the items, group
+/// after group (each in the items' order), and where each group starts (`groups + 1`
+/// offsets). Each item is read twice in order and written once.
+fn grouped<T: Copy + Default>(items: &[T], id: impl Fn(&T) -> usize, groups: usize) -> (Vec<T>, Vec<usize>) {
     let mut starts = vec![0usize; groups + 1];
-    for g in ids.clone() {
-        starts[g + 1] += 1;
+    for item in items {
+        starts[id(item) + 1] += 1;
     }
     for g in 0..groups {
         starts[g + 1] += starts[g];
     }
     let mut next = starts.clone();
-    let mut order = vec![0u32; n];
-    for (i, g) in ids.enumerate() {
-        order[next[g]] = i as u32;
+    let mut out = vec![T::default(); items.len()];
+    for item in items {
+        let g = id(item);
+        out[next[g]] = *item;
         next[g] += 1;
     }
-    (order, starts)
+    (out, starts)
 }
 
 /// Compare one bucket: the snapshot's rows `new` and the table's `old`, both
@@ -624,8 +758,8 @@ fn compare_bucket(
     let new = concat_batches(&schema, new)?;
     let old = concat_batches(&schema, old)?;
     let parts = (new.num_rows() / SUB_ROWS).next_power_of_two();
-    let (new_d, new_starts) = by_part(digests(&new, keys)?, parts);
-    let (old_d, old_starts) = by_part(digests(&old, keys)?, parts);
+    let (new_d, new_starts) = by_part(&digests(&new, keys)?, parts);
+    let (old_d, old_starts) = by_part(&digests(&old, keys)?, parts);
     let mut matched = vec![false; new.num_rows()];
     let mut changed: Vec<(u32, bool)> = Vec::new();
     let mut gone: Vec<u32> = Vec::new();
@@ -976,10 +1110,11 @@ impl KeyKeeper {
     pub fn new(store: ObjectStoreRef, run_id: &str, schema: SchemaRef) -> Result<KeyKeeper> {
         let temp = Path::from(format!("{KEPT_KEYS_DIR}/run-{run_id}.parquet"));
         // Keys and hashes are unique: no dictionaries; digits and hex digits barely
-        // compress, and the file is read back whole: no compression either.
+        // compress, and the file is read back whole: no compression, no statistics.
         let props = WriterProperties::builder()
             .set_compression(Compression::UNCOMPRESSED)
             .set_dictionary_enabled(false)
+            .set_statistics_enabled(EnabledStatistics::None)
             .set_max_row_group_row_count(Some(1 << 20))
             .build();
         let mut writer = AsyncArrowWriter::try_new(BufWriter::new(store.clone(), temp.clone()), schema, Some(props))
@@ -1086,10 +1221,11 @@ mod tests {
     use deltalake::datafusion::execution::runtime_env::RuntimeEnvBuilder;
     use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
+    /// `(k, row_hash)` batches; the hashes given as text, compared as their bits.
     fn stream(batches: &[(&[&str], &[&str])]) -> SendableRecordBatchStream {
         let schema = Arc::new(Schema::new(vec![
             Field::new("k", DataType::Utf8, true),
-            Field::new("row_hash", DataType::Utf8, true),
+            Field::new("row_hash", DataType::UInt64, false),
         ]));
         let batches: Vec<_> = batches
             .iter()
@@ -1098,7 +1234,7 @@ mod tests {
                     schema.clone(),
                     vec![
                         Arc::new(StringArray::from(k.to_vec())) as ArrayRef,
-                        Arc::new(StringArray::from(h.to_vec())),
+                        Arc::new(UInt64Array::from_iter_values(h.iter().map(|h| bits_of(Some(h))))),
                     ],
                 )?)
             })
@@ -1197,13 +1333,13 @@ mod tests {
         let disk = RuntimeEnvBuilder::new().build_arc().unwrap().disk_manager.clone();
         let schema = Arc::new(Schema::new(vec![
             Field::new("k", DataType::Utf8, true),
-            Field::new("row_hash", DataType::Utf8, true),
+            Field::new("row_hash", DataType::UInt64, false),
         ]));
         let batch = RecordBatch::try_new(
             schema.clone(),
             vec![
                 Arc::new(StringArray::from(vec![Some("A1"), None])) as ArrayRef,
-                Arc::new(StringArray::from(vec!["h", "h"])),
+                Arc::new(UInt64Array::from(vec![1, 1])),
             ],
         )
         .unwrap();
@@ -1249,12 +1385,17 @@ mod tests {
         changed.sort();
         assert_eq!(changed, ["A2", "A4"]);
         assert_eq!(keys(&c, &d.gone), ["A3"]);
-        // Other key columns: not used.
+        // Other key columns, or row hashes kept as text (before 2026-12-04): not used.
         let other = Arc::new(Schema::new(vec![
             Field::new("k", DataType::Int32, true),
-            Field::new("row_hash", DataType::Utf8, true),
+            Field::new("row_hash", DataType::UInt64, false),
         ]));
         assert!(KeptKeys::open(&store, 3, &other).await.unwrap().is_none());
+        let text = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("row_hash", DataType::Utf8, true),
+        ]));
+        assert!(KeptKeys::open(&store, 3, &text).await.unwrap().is_none());
         assert!(KeptKeys::open(&store, 4, &schema).await.unwrap().is_none());
     }
 
@@ -1290,5 +1431,19 @@ mod tests {
             hash(vec![Arc::new(StringArray::from(vec!["A1"]))]),
             ["1e7c0af6263fa6e9"]
         );
+    }
+
+    #[test]
+    fn hash_bits_read_the_hex_digits_back_and_set_other_hashes_apart() {
+        assert_eq!(bits_of(Some("1e7c0af6263fa6e9")), 0x1e7c_0af6_263f_a6e9);
+        assert_eq!(bits_of(Some("0000000000000000")), 0);
+        // An md5 (32 digits), upper case, text, and NULL: bits of their own, each apart.
+        let md5 = "9e107d9d372bb6826bd81d3542a419d6";
+        let others = [Some(md5), Some("1E7C0AF6263FA6E9"), Some(""), None];
+        let bits: Vec<u64> = others.iter().map(|h| bits_of(*h)).collect();
+        for (i, b) in bits.iter().enumerate() {
+            assert!(bits[..i].iter().all(|a| a != b), "{others:?} -> {bits:?}");
+            assert_ne!(*b, 0x1e7c_0af6_263f_a6e9);
+        }
     }
 }
