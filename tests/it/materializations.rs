@@ -31,6 +31,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::file::reader::{FileReader, SerializedFileReader};
+
 use crate::common::{Ran, TempProject};
 
 const D1: &str = "2024-07-01";
@@ -1110,6 +1113,27 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
             assert!(predicate.is_null(), "{info}");
             assert_eq!(metrics["num_added_rows"], 3, "{info}");
             assert!(metrics.get("num_copied_column_chunks").is_none(), "{info}");
+            // Its files: no dictionary for the unique key and the row hash, whose
+            // random hex digits are neither compressed nor given statistics.
+            let last = commits(&p, "foundation.account_current").pop().unwrap();
+            let table = p.lakehouse().join("foundation/account_current");
+            for add in last.iter().filter_map(|a| a.get("add")) {
+                let file = std::fs::File::open(table.join(add["path"].as_str().unwrap())).unwrap();
+                let meta = SerializedFileReader::new(file).unwrap().metadata().clone();
+                for column in meta.row_group(0).columns() {
+                    let name = column.column_path().string();
+                    let dictionary = column.dictionary_page_offset().is_some();
+                    match name.as_str() {
+                        "acct_no" => assert!(!dictionary, "{name}"),
+                        "row_hash" => {
+                            assert!(!dictionary, "{name}");
+                            assert_eq!(column.compression(), Compression::UNCOMPRESSED, "{name}");
+                            assert!(column.statistics().is_none(), "{name}");
+                        }
+                        _ => assert_eq!(column.compression(), Compression::SNAPPY, "{name}"),
+                    }
+                }
+            }
         } else if *date == D4 {
             // One change: its file is rewritten in place; the other columns are copied.
             assert!(
