@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
-use deltalake::arrow::compute::{cast as cast_array, filter_record_batch};
+use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UInt64Array};
+use deltalake::arrow::compute::cast as cast_array;
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use deltalake::arrow::row::{RowConverter, Rows};
+use deltalake::arrow::row::Rows;
 use deltalake::datafusion::catalog::TableProvider;
 use deltalake::datafusion::catalog::streaming::StreamingTable;
 use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
@@ -25,6 +25,9 @@ use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::CommitBuilder;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::kernel::{Action, Add, Remove, Transaction};
+use deltalake::logstore::ObjectStoreRef;
+use deltalake::logstore::object_store::ObjectStoreExt as _;
+use deltalake::logstore::object_store::path::Path;
 use deltalake::operations::write::SchemaMode;
 use deltalake::parquet::basic::Compression;
 use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -417,7 +420,7 @@ impl Incremental<'_> {
         let store = table.log_store().object_store(None);
         let mut keeper = rowdiff::KeyKeeper::new(store, &self.tag.run_id, schema)?;
         buckets.keep_all(&mut keeper).await?;
-        keeper.keep(version).await;
+        keeper.keep(version, true).await;
         Ok(())
     }
 
@@ -691,12 +694,19 @@ impl Incremental<'_> {
             // The table was created on this very date: every row is an insert.
             None => None,
         };
+        // The snapshot's changes go onto the version they are compared with (not on a
+        // re-run of an earlier date, whose changes go onto a later version); then its
+        // keys become the table's.
+        let current = base.is_some() && base == table.version();
 
         // Only keys and row hashes are compared, bucket by bucket (rowdiff.rs); whole
         // rows are read again for the changed keys alone.
         let type_of = |df: &DataFrame, c: &str| -> Result<DataType> {
             Ok(df.schema().field_with_unqualified_name(c)?.data_type().clone())
         };
+        let mut all = names.clone();
+        all.push("row_hash".into());
+        let types: Vec<DataType> = all.iter().map(|c| type_of(&snapshot, c)).collect::<Result<_>>()?;
         let key_types = key_types(&snapshot, &keys)?;
         let started = std::time::Instant::now();
         let converter = Arc::new(rowdiff::key_converter(&key_types)?);
@@ -734,280 +744,356 @@ impl Incremental<'_> {
                 }
             })
         };
-        let new_keys = match rowdiff::Bucketed::split(
-            new_keys.execute_stream_partitioned().await?,
-            keys.len(),
-            count,
-            &runtime.disk_manager,
-        )
-        .await?
-        {
-            Ok(b) => b,
-            Err(r) => return Err(refused(r)?),
-        };
-        let old_keys = match (kept, &previous) {
-            (Some(k), _) => {
-                tracing::debug!("{}: reading the keys kept for version {base:?}", self.tag.model);
-                Some(rowdiff::OldKeys::Kept(k))
+        // When the snapshot will likely replace the table whole, as the version compared
+        // with was written, one read of it writes its files (uncommitted) as its keys
+        // are bucketed; the changed rows are then read back from those files.
+        let speculate = current && !merge_schema && kept.as_ref().is_none_or(|k| k.whole);
+        let (new_keys, written) = if speculate {
+            let (bucketed, written) = self
+                .write_and_bucket(&table, &snapshot, &all, &key_types, count)
+                .await?;
+            match bucketed {
+                Ok(b) => (b, Some(written)),
+                Err(r) => {
+                    discard(&store, &written).await;
+                    return Err(refused(r)?);
+                }
             }
-            (None, Some(p)) => {
-                let table_keys = key_hashes(p.clone(), &keys, &key_types, table_hash_bits())?
-                    .execute_stream_partitioned()
-                    .await?;
-                match rowdiff::Bucketed::split(table_keys, keys.len(), count, &runtime.disk_manager).await? {
-                    Ok(b) => Some(rowdiff::OldKeys::Bucketed(b)),
-                    Err(_) => {
-                        return Err(Error::Internal(
-                            "the table holds a NULL key; rebuild it with --full-refresh".into(),
-                        ));
+        } else {
+            let split = rowdiff::Bucketed::split(
+                new_keys.execute_stream_partitioned().await?,
+                keys.len(),
+                count,
+                &runtime.disk_manager,
+            );
+            match split.await? {
+                Ok(b) => (b, None),
+                Err(r) => return Err(refused(r)?),
+            }
+        };
+        let mut committing = false;
+        let outcome = async {
+            let old_keys = match (kept, &previous) {
+                (Some(k), _) => {
+                    tracing::debug!("{}: reading the keys kept for version {base:?}", self.tag.model);
+                    Some(rowdiff::OldKeys::Kept(k))
+                }
+                (None, Some(p)) => {
+                    let table_keys = key_hashes(p.clone(), &keys, &key_types, table_hash_bits())?
+                        .execute_stream_partitioned()
+                        .await?;
+                    match rowdiff::Bucketed::split(table_keys, keys.len(), count, &runtime.disk_manager).await? {
+                        Ok(b) => Some(rowdiff::OldKeys::Bucketed(b)),
+                        Err(_) => {
+                            return Err(Error::Internal(
+                                "the table holds a NULL key; rebuild it with --full-refresh".into(),
+                            ));
+                        }
                     }
                 }
-            }
-            (None, None) => None,
-        };
-        tracing::debug!(
-            "{}: snapshot_diff bucketed {} keys in {count} buckets at {:.1?}",
-            self.tag.model,
-            new_keys.rows(),
-            started.elapsed()
-        );
-        // The snapshot's keys become the table's when this run's changes are applied
-        // to the version they were compared with (not on a re-run of an earlier date,
-        // whose changes go onto a later version).
-        let current = base.is_some() && base == table.version();
-        let mut keeper = match current {
-            true => Some(rowdiff::KeyKeeper::new(
-                store.clone(),
-                &self.tag.run_id,
-                keys_schema.clone(),
-            )?),
-            false => None,
-        };
-        let snapshot_rows = new_keys.rows();
-        let compared = match rowdiff::compare(
-            converter.clone(),
-            keys.len(),
-            new_keys,
-            old_keys,
-            keeper.as_mut(),
-            &runtime.memory_pool,
-        )
-        .await?
-        {
-            Ok(c) => c,
-            Err(r) => return Err(refused(r)?),
-        };
-
-        tracing::debug!(
-            "{}: snapshot_diff compared keys and hashes in {:.1?}: {} new or changed, {} gone",
-            self.tag.model,
-            started.elapsed(),
-            compared.changed.num_rows(),
-            compared.gone.num_rows()
-        );
-        // The change set: whole rows of the snapshot for new and changed keys, the
-        // table's last rows for keys that are gone.
-        let mut all = names.clone();
-        all.push("row_hash".into());
-        let types: Vec<DataType> = all.iter().map(|c| type_of(&snapshot, c)).collect::<Result<_>>()?;
-        // The change set's rows are joined from wide scans by a few keys: with Parquet
-        // filter pushdown the join's key lookup reaches the scans, so only the key
-        // columns are decoded for rows that are not picked.
-        let mut state = small_build_side(&self.state);
-        state.config_mut().options_mut().execution.parquet.pushdown_filters = true;
-        let kctx = SessionContext::new_with_state(state.clone());
-        let probe: Vec<String> = keys.iter().map(|k| format!("__c_{k}")).collect();
-        let key_table = |rows: &Rows, kinds: Vec<&str>, side: &DataFrame| -> Result<DataFrame> {
-            let mut fields = Vec::new();
-            let mut columns = Vec::new();
-            for ((k, p), a) in keys.iter().zip(&probe).zip(converter.convert_rows(rows.iter())?) {
-                let t = type_of(side, k)?;
-                columns.push(deltalake::arrow::compute::cast(&a, &t)?);
-                fields.push(Field::new(p, t, true));
-            }
-            fields.push(Field::new("change_type", DataType::Utf8, false));
-            columns.push(Arc::new(StringArray::from(kinds)));
-            let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
-            Ok(kctx.read_batch(batch)?)
-        };
-        let rows_of = |keyed: DataFrame, side: DataFrame| -> Result<DataFrame> {
-            let left: Vec<&str> = probe.iter().map(String::as_str).collect();
-            let right: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let joined = keyed.join(side, JoinType::Inner, &left, &right, None)?;
-            // The snapshot's rows are hashed after the join: for the changed keys alone.
-            let has = |df: &DataFrame, c: &str| df.schema().fields().iter().any(|f| f.name() == c);
-            let joined = if has(&joined, "row_hash") {
-                joined
-            } else {
-                hashed(joined, &hashed_columns)?
+                (None, None) => None,
             };
-            let mut cols: Vec<Expr> = all
-                .iter()
-                .zip(&types)
-                .map(|(c, t)| {
-                    let v = if has(&joined, c) {
-                        ident(c)
-                    } else {
-                        lit(ScalarValue::Null)
-                    };
-                    cast(v, t.clone()).alias(c.as_str())
-                })
-                .collect();
-            cols.push(ident("change_type"));
-            Ok(joined.select(cols)?)
-        };
-        let (changed, gone) = (compared.changed.num_rows(), compared.gone.num_rows());
-        // When the snapshot replaces the table whole, its new and changed rows are
-        // picked as it is written; otherwise they are joined from it by key.
-        let whole = current && !merge_schema && rewrite_whole(&table, changed, gone)?;
-        let (mut changes, replacement) = if whole {
-            let (replacement, picked) = self
-                .write_snapshot(&table, snapshot, &all, &key_types, &converter, &compared)
-                .await?;
-            if replacement.rows != snapshot_rows {
-                return Err(Error::Internal(format!(
-                    "the snapshot gave {} rows when written and {snapshot_rows} when compared; table unchanged",
-                    replacement.rows
-                )));
-            }
-            let mut cols: Vec<Expr> = all
-                .iter()
-                .zip(&types)
-                .map(|(c, t)| cast(ident(c), t.clone()).alias(c.as_str()))
-                .collect();
-            cols.push(ident("change_type"));
-            (kctx.read_table(picked)?.select(cols)?, Some(replacement))
-        } else {
-            let kinds = compared.inserted.iter().map(|&i| if i { "I" } else { "U" }).collect();
-            (rows_of(key_table(&compared.changed, kinds, &snapshot)?, df)?, None)
-        };
-        if let Some(p) = previous.filter(|_| gone > 0) {
-            let kinds = vec!["D"; gone];
-            changes = changes.union(rows_of(key_table(&compared.gone, kinds, &p)?, p)?)?;
-        }
-        self.write_changes(changes, &state).await?;
-        tracing::debug!(
-            "{}: snapshot_diff wrote the change set at {:.1?}",
-            self.tag.model,
-            started.elapsed()
-        );
-        let outcome = match replacement {
-            Some(r) => {
-                let removes: Vec<Remove> = table
-                    .snapshot()?
-                    .log_data()
-                    .into_iter()
-                    .map(|f| f.remove_action(true))
-                    .collect();
-                let version = self.commit_rewrite(&table, removes, r.adds, r.rows, None, []).await?;
-                WriteOutcome {
-                    version,
-                    rows: (changed + gone) as u64,
-                    note: None,
+            tracing::debug!(
+                "{}: snapshot_diff bucketed {} keys in {count} buckets at {:.1?}",
+                self.tag.model,
+                new_keys.rows(),
+                started.elapsed()
+            );
+            let mut keeper = match current {
+                true => Some(rowdiff::KeyKeeper::new(
+                    store.clone(),
+                    &self.tag.run_id,
+                    keys_schema.clone(),
+                )?),
+                false => None,
+            };
+            let compared = match rowdiff::compare(
+                converter.clone(),
+                keys.len(),
+                new_keys,
+                old_keys,
+                keeper.as_mut(),
+                &runtime.memory_pool,
+            )
+            .await?
+            {
+                Ok(c) => c,
+                Err(r) => return Err(refused(r)?),
+            };
+            tracing::debug!(
+                "{}: snapshot_diff compared keys and hashes in {:.1?}: {} new or changed, {} gone",
+                self.tag.model,
+                started.elapsed(),
+                compared.changed.num_rows(),
+                compared.gone.num_rows()
+            );
+            // The change set: whole rows of the snapshot for new and changed keys, the
+            // table's last rows for keys that are gone.
+            // The change set's rows are joined from wide scans by a few keys: with Parquet
+            // filter pushdown the join's key lookup reaches the scans, so only the key
+            // columns are decoded for rows that are not picked.
+            let mut state = small_build_side(&self.state);
+            state.config_mut().options_mut().execution.parquet.pushdown_filters = true;
+            let kctx = SessionContext::new_with_state(state.clone());
+            let probe: Vec<String> = keys.iter().map(|k| format!("__c_{k}")).collect();
+            let key_table = |rows: &Rows, kinds: Vec<&str>, side: &DataFrame| -> Result<DataFrame> {
+                let mut fields = Vec::new();
+                let mut columns = Vec::new();
+                for ((k, p), a) in keys.iter().zip(&probe).zip(converter.convert_rows(rows.iter())?) {
+                    let t = type_of(side, k)?;
+                    columns.push(deltalake::arrow::compute::cast(&a, &t)?);
+                    fields.push(Field::new(p, t, true));
                 }
+                fields.push(Field::new("change_type", DataType::Utf8, false));
+                columns.push(Arc::new(StringArray::from(kinds)));
+                let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+                Ok(kctx.read_batch(batch)?)
+            };
+            let typed = |df: DataFrame| -> Result<DataFrame> {
+                let has = |c: &str| df.schema().fields().iter().any(|f| f.name() == c);
+                let mut cols: Vec<Expr> = all
+                    .iter()
+                    .zip(&types)
+                    .map(|(c, t)| {
+                        let v = if has(c) { ident(c) } else { lit(ScalarValue::Null) };
+                        cast(v, t.clone()).alias(c.as_str())
+                    })
+                    .collect();
+                cols.push(ident("change_type"));
+                Ok(df.select(cols)?)
+            };
+            let rows_of = |keyed: DataFrame, side: DataFrame| -> Result<DataFrame> {
+                let left: Vec<&str> = probe.iter().map(String::as_str).collect();
+                let right: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let joined = keyed.join(side, JoinType::Inner, &left, &right, None)?;
+                // The snapshot's rows are hashed after the join: for the changed keys alone.
+                let joined = match joined.schema().fields().iter().any(|f| f.name() == "row_hash") {
+                    true => joined,
+                    false => hashed(joined, &hashed_columns)?,
+                };
+                typed(joined)
+            };
+            let (changed, gone) = (compared.changed.num_rows(), compared.gone.num_rows());
+            let whole = current && !merge_schema && rewrite_whole(&table, changed, gone)?;
+            let mut changes = match &written {
+                Some(w) => {
+                    let picks = compared
+                        .positions
+                        .iter()
+                        .copied()
+                        .zip(compared.inserted.iter().copied());
+                    let picked = self.pick_back(&table, &w.files, picks.collect()).await?;
+                    typed(kctx.read_table(picked)?)?
+                }
+                None => {
+                    let kinds = compared.inserted.iter().map(|&i| if i { "I" } else { "U" }).collect();
+                    rows_of(key_table(&compared.changed, kinds, &snapshot)?, df)?
+                }
+            };
+            if let Some(p) = previous.filter(|_| gone > 0) {
+                let kinds = vec!["D"; gone];
+                changes = changes.union(rows_of(key_table(&compared.gone, kinds, &p)?, p)?)?;
             }
-            None => self.apply_change_set(table, &ctx, &keys, &all, merge_schema).await?,
-        };
-        // Applied or empty, the table's keys are now the snapshot's.
-        if let Some(k) = keeper {
-            k.keep(outcome.version).await;
+            self.write_changes(changes, &state).await?;
+            tracing::debug!(
+                "{}: snapshot_diff wrote the change set at {:.1?}",
+                self.tag.model,
+                started.elapsed()
+            );
+            let outcome = match written.as_ref().filter(|_| whole) {
+                Some(w) => {
+                    let removes: Vec<Remove> = table
+                        .snapshot()?
+                        .log_data()
+                        .into_iter()
+                        .map(|f| f.remove_action(true))
+                        .collect();
+                    committing = true;
+                    let adds = w.adds.clone();
+                    let version = self.commit_rewrite(&table, removes, adds, w.rows, None, []).await?;
+                    WriteOutcome {
+                        version,
+                        rows: (changed + gone) as u64,
+                        note: None,
+                    }
+                }
+                None => {
+                    if let Some(w) = &written {
+                        discard(&store, w).await;
+                    }
+                    committing = true;
+                    self.apply_change_set(table, &ctx, &keys, &all, merge_schema).await?
+                }
+            };
+            // Applied or empty, the table's keys are now the snapshot's.
+            if let Some(k) = keeper {
+                k.keep(outcome.version, whole).await;
+            }
+            Ok(outcome)
         }
-        Ok(outcome)
+        .await;
+        if let (Err(_), Some(w), false) = (&outcome, &written, committing) {
+            discard(&store, w).await;
+        }
+        outcome
     }
 
-    /// Write the snapshot's rows (its `columns`, in the table's types) as new files of
-    /// `table`, uncommitted: what the day's changes cost when they reach every part of
-    /// the table ([`rewrite_whole`]). The rows of the `compared` changed keys are
-    /// picked on the way, with their `change_type` (`I` or `U`), into spill files:
-    /// returned as a table of their own, for the change set.
-    async fn write_snapshot(
+    /// Read the snapshot once for two ends: write its rows (`columns`, in the table's
+    /// types) as new files of `table`, uncommitted, and split their keys (as
+    /// `key_types`) and row hash bits, with where each row is ([`rowdiff::POSITION`]),
+    /// into `count` buckets ([`rowdiff::Bucketing`]). Each file is one writer's rows
+    /// between two flushes, so a position names its file and row. The files are
+    /// returned also when a key is NULL (the buckets refused), to be discarded.
+    async fn write_and_bucket(
         &self,
         table: &DeltaTable,
-        snapshot: DataFrame,
+        snapshot: &DataFrame,
         columns: &[String],
         key_types: &[DataType],
-        converter: &Arc<RowConverter>,
-        compared: &rowdiff::Compared,
-    ) -> Result<(Replacement, Arc<dyn TableProvider>)> {
+        count: usize,
+    ) -> Result<(std::result::Result<rowdiff::Bucketed, rowdiff::Refused>, Written)> {
+        let keys = &self.meta.unique_key;
         let table_schema = table.snapshot()?.snapshot().arrow_schema();
         let typed = columns
             .iter()
             .map(|c| Ok(cast(ident(c), table_schema.field_with_name(c)?.data_type().clone()).alias(c.as_str())))
             .collect::<Result<Vec<_>>>()?;
-        let typed = snapshot.select(typed)?;
-        let key_at: Vec<usize> = self
-            .meta
-            .unique_key
+        let typed = snapshot.clone().select(typed)?;
+        let at = |c: &str| {
+            typed
+                .schema()
+                .index_of_column_by_name(None, c)
+                .ok_or_else(|| Error::Internal(format!("no column {c}")))
+        };
+        let key_at: Vec<usize> = keys.iter().map(|k| at(k)).collect::<Result<_>>()?;
+        let hash_at = at("row_hash")?;
+        let mut fields: Vec<Field> = keys
             .iter()
-            .map(|k| {
-                typed
-                    .schema()
-                    .index_of_column_by_name(None, k)
-                    .ok_or_else(|| Error::Internal(format!("no key column {k}")))
-            })
-            .collect::<Result<_>>()?;
-        let changed = converter.convert_rows(compared.changed.iter())?;
-        let picks = Arc::new(rowdiff::KeySet::new(&changed, &compared.inserted)?);
-        let mut fields: Vec<Field> = typed
-            .schema()
-            .as_arrow()
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
+            .zip(key_types)
+            .map(|(k, t)| Field::new(k, t.clone(), true))
             .collect();
-        fields.push(Field::new("change_type", DataType::Utf8, false));
-        let picked_schema: SchemaRef = Arc::new(Schema::new(fields));
+        fields.push(Field::new("row_hash", DataType::UInt64, false));
+        fields.push(Field::new(rowdiff::POSITION, DataType::UInt64, false));
+        let bucket_schema: SchemaRef = Arc::new(Schema::new(fields));
         let disk = self.state.runtime_env().disk_manager.clone();
+        let bucketing = rowdiff::Bucketing::new(&bucket_schema, keys.len(), count, &disk)?;
         let started = std::time::Instant::now();
         let mut writers = tokio::task::JoinSet::new();
-        for mut stream in typed.execute_stream_partitioned().await? {
-            let mut writer = keyed_writer(table, &self.meta.unique_key)?;
-            let mut picked = rowdiff::SpillOut::new(&disk, &picked_schema, "snapshot_diff change set")?;
-            let (picks, key_at, key_types, schema) =
-                (picks.clone(), key_at.clone(), key_types.to_vec(), picked_schema.clone());
+        for (part, mut stream) in typed.execute_stream_partitioned().await?.into_iter().enumerate() {
+            // No file rolls but ours: each flush is one file, so its rows are known.
+            let mut writer = keyed_writer(table, keys)?.with_target_file_size(0);
+            let (bucketing, key_at, key_types, schema) = (
+                bucketing.clone(),
+                key_at.clone(),
+                key_types.to_vec(),
+                bucket_schema.clone(),
+            );
             writers.spawn(async move {
-                let mut rows = 0u64;
+                let mut done = Written::default();
+                let (mut rows, mut first) = (0u64, 0u64);
+                let mut scattering: Option<rowdiff::Scattering> = None;
                 while let Some(batch) = stream.next().await {
                     let batch = batch?;
-                    rows += batch.num_rows() as u64;
-                    let keys = key_at
+                    let n = batch.num_rows() as u64;
+                    if n == 0 {
+                        continue;
+                    }
+                    let mut columns = key_at
                         .iter()
                         .zip(&key_types)
                         .map(|(&i, t)| cast_array(batch.column(i), t))
                         .collect::<std::result::Result<Vec<_>, _>>()?;
-                    let found = picks.lookup(&keys)?;
-                    let mask: BooleanArray = found.iter().map(|f| Some(f.is_some())).collect();
-                    let kinds: Vec<&str> = found.iter().flatten().map(|&i| if i { "I" } else { "U" }).collect();
-                    if !kinds.is_empty() {
-                        let mut columns = filter_record_batch(&batch, &mask)?.columns().to_vec();
-                        columns.push(Arc::new(StringArray::from(kinds)));
-                        picked.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
+                    if columns.iter().any(|k| k.null_count() > 0) {
+                        writer.reset();
+                        if let Some(s) = scattering {
+                            s.done().await?;
+                        }
+                        return Ok((done, true));
                     }
+                    columns.push(Arc::new(rowdiff::bits_of_hashes(batch.column(hash_at))?));
+                    let at = (rows..rows + n).map(|r| rowdiff::position(part, r));
+                    columns.push(Arc::new(UInt64Array::from_iter_values(at)));
+                    if let Some(s) = scattering.take() {
+                        s.done().await?;
+                    }
+                    scattering = Some(bucketing.scatter(RecordBatch::try_new(schema.clone(), columns)?));
                     writer.write(batch).await?;
+                    rows += n;
+                    if writer.buffer_len() as u64 >= KEYED_FILE_SIZE {
+                        flush_file(&mut writer, part, first..rows, &mut done).await?;
+                        first = rows;
+                    }
                 }
-                Ok::<_, Error>((writer.flush().await?, rows, picked.finish()?))
+                if rows > first {
+                    flush_file(&mut writer, part, first..rows, &mut done).await?;
+                }
+                if let Some(s) = scattering {
+                    s.done().await?;
+                }
+                Ok::<_, Error>((done, false))
             });
         }
-        let mut replacement = Replacement {
-            adds: Vec::new(),
-            rows: 0,
-        };
-        let mut picked = Vec::new();
+        let mut written = Written::default();
+        let mut null_key = false;
+        let mut failed = None;
         while let Some(done) = writers.join_next().await {
-            let (adds, rows, file) = done.map_err(|e| Error::Internal(format!("file writer stopped: {e}")))??;
-            replacement.adds.extend(adds);
-            replacement.rows += rows;
-            picked.push(Arc::new(file) as Arc<dyn PartitionStream>);
+            match done
+                .map_err(|e| Error::Internal(format!("file writer stopped: {e}")))
+                .and_then(|d| d)
+            {
+                Ok((d, null)) => {
+                    null_key |= null;
+                    written.files.extend(d.files);
+                    written.adds.extend(d.adds);
+                    written.rows += d.rows;
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = failed {
+            discard(&table.log_store().object_store(None), &written).await;
+            return Err(e);
         }
         tracing::debug!(
             "{}: wrote the snapshot's {} rows as {} files in {:.1?}",
             self.tag.model,
-            replacement.rows,
-            replacement.adds.len(),
+            written.rows,
+            written.adds.len(),
             started.elapsed()
         );
-        let picked: Arc<dyn TableProvider> = Arc::new(StreamingTable::try_new(picked_schema, picked)?);
-        Ok((replacement, picked))
+        if null_key {
+            return Ok((Err(rowdiff::Refused::NullKey), written));
+        }
+        Ok((Ok(bucketing.finish()?), written))
+    }
+
+    /// The rows at `picks` (a [`rowdiff::position`] and a flag: new) of the snapshot's
+    /// `files`, written by [`Self::write_and_bucket`], with their `change_type`: a
+    /// table of spill files.
+    async fn pick_back(
+        &self,
+        table: &DeltaTable,
+        files: &[rowdiff::WrittenFile],
+        picks: Vec<(u64, bool)>,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let file_schema = table.snapshot()?.snapshot().arrow_schema();
+        let mut fields: Vec<Field> = file_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("change_type", DataType::Utf8, false));
+        let schema: SchemaRef = Arc::new(Schema::new(fields));
+        let started = std::time::Instant::now();
+        let store = table.log_store().object_store(None);
+        let disk = self.state.runtime_env().disk_manager.clone();
+        let lanes = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+        let picked = rowdiff::pick(&store, files, picks, &schema, &disk, lanes).await?;
+        tracing::debug!(
+            "{}: read the changed rows back from the new files in {:.1?}",
+            self.tag.model,
+            started.elapsed()
+        );
+        let picked: Vec<Arc<dyn PartitionStream>> = picked.into_iter().map(|p| Arc::new(p) as _).collect();
+        Ok(Arc::new(StreamingTable::try_new(schema, picked)?))
     }
 
     /// Apply this date's change set, read back from `<model>_changes`, to `table`.
@@ -1283,10 +1369,44 @@ impl Incremental<'_> {
     }
 }
 
-/// New files of a table replacing all its files, not yet committed.
-struct Replacement {
+/// New files of a table, not yet committed: by snapshot_diff's one read of the
+/// snapshot ([`Incremental::write_and_bucket`]).
+#[derive(Default)]
+struct Written {
+    files: Vec<rowdiff::WrittenFile>,
     adds: Vec<Add>,
     rows: u64,
+}
+
+/// Flush `writer`'s one file, the rows `rows` of the snapshot plan's partition `part`,
+/// into `done`.
+async fn flush_file(
+    writer: &mut RecordBatchWriter,
+    part: usize,
+    rows: std::ops::Range<u64>,
+    done: &mut Written,
+) -> Result<()> {
+    let adds = writer.flush().await?;
+    let [add] = <[Add; 1]>::try_from(adds)
+        .map_err(|a| Error::Internal(format!("a flush wrote {} files where one was expected", a.len())))?;
+    done.files.push(rowdiff::WrittenFile {
+        path: Path::parse(&add.path).map_err(|e| Error::Internal(format!("{}: {e}", add.path)))?,
+        part,
+        first: rows.start,
+        rows: rows.end - rows.start,
+    });
+    done.adds.push(add);
+    done.rows += rows.end - rows.start;
+    Ok(())
+}
+
+/// Delete `written`'s files (never committed); a failure is logged, not the run's.
+async fn discard(store: &ObjectStoreRef, written: &Written) {
+    for f in &written.files {
+        if let Err(e) = store.delete(&f.path).await {
+            tracing::warn!("{}: {e}; an uncommitted file is left for VACUUM", f.path);
+        }
+    }
 }
 
 enum SchemaVerdict {

@@ -1141,6 +1141,10 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
                 "{info}"
             );
             assert_eq!(metrics["num_copied_column_chunks"], 2, "{info}");
+            // The snapshot was written as it was compared (D3 replaced the table whole,
+            // so D4 was expected to): those files were deleted, never committed.
+            let stray = uncommitted_files(&p, "foundation.account_current");
+            assert!(stray.is_empty(), "{stray:?}");
         }
         if *date == D2 || *date == D4 {
             // A re-run finds the snapshot applied: no new changes, none lost.
@@ -1154,6 +1158,24 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
         partition_columns(&p, "foundation.account_current_changes"),
         ["biz_date"]
     );
+}
+
+/// Data files in `table`'s folder that no commit adds: left by a run that did not
+/// commit them.
+fn uncommitted_files(p: &TempProject, table: &str) -> Vec<String> {
+    let added: std::collections::HashSet<String> = commits(p, table)
+        .iter()
+        .flatten()
+        .filter_map(|a| a.get("add")?.get("path")?.as_str().map(str::to_string))
+        .collect();
+    let dir = p.lakehouse().join(table.replace('.', "/"));
+    let mut stray: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".parquet") && !added.contains(n))
+        .collect();
+    stray.sort();
+    stray
 }
 
 /// A project whose `account_current` is a snapshot_diff model of `acct_no, balance`
@@ -1283,6 +1305,11 @@ fn snapshot_diff_refuses_duplicate_or_missing_keys_and_commits_nothing() {
     assert_eq!(csv(&p, cur_q), day1);
     assert_eq!(csv(&p, chg_q), changes1, "no change set for the refused date");
     assert_eq!(commits(&p, model).len(), versions, "nothing committed");
+    let stray = uncommitted_files(&p, model);
+    assert!(
+        stray.is_empty(),
+        "the files written as it compared are deleted: {stray:?}"
+    );
 
     // A row without a key cannot be compared: refused the same way.
     land(&p, "account", cols, D2, "A1,100.00\n,50.00\nA2,200.00\n");
@@ -1292,6 +1319,8 @@ fn snapshot_diff_refuses_duplicate_or_missing_keys_and_commits_nothing() {
     assert!(err.contains("acct_no is NULL"), "{err}");
     assert_eq!(csv(&p, cur_q), day1);
     assert_eq!(commits(&p, model).len(), versions, "nothing committed");
+    let stray = uncommitted_files(&p, model);
+    assert!(stray.is_empty(), "{stray:?}");
 
     // The clean re-delivery runs: A3 gone, A2 changed.
     land(&p, "account", cols, D2, "A1,100.00\nA2,250.00\n");
