@@ -747,7 +747,9 @@ impl Incremental<'_> {
         // When the snapshot will likely replace the table whole, as the version compared
         // with was written, one read of it writes its files (uncommitted) as its keys
         // are bucketed; the changed rows are then read back from those files.
-        let speculate = current && !merge_schema && kept.as_ref().is_none_or(|k| k.whole);
+        // (One writer's flush is one file only when the table is not partitioned.)
+        let unpartitioned = table.snapshot()?.metadata().partition_columns().is_empty();
+        let speculate = current && !merge_schema && unpartitioned && kept.as_ref().is_none_or(|k| k.whole);
         let (new_keys, written) = if speculate {
             let (bucketed, written) = self
                 .write_and_bucket(&table, &snapshot, &all, &key_types, count)

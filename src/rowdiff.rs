@@ -702,9 +702,10 @@ fn key_digests(keys: &[ArrayRef], mut f: impl FnMut(u128)) -> Result<()> {
     Ok(())
 }
 
-/// The [`Digest`]s of `batch`'s rows (`(key…, row_hash)`), in order.
-fn digests(batch: &RecordBatch, keys: usize) -> Result<Vec<Digest>> {
-    let mut out = Vec::with_capacity(batch.num_rows());
+/// The [`Digest`]s of `batch`'s rows (`(key…, row_hash)`), in order, into `out`.
+fn digests(batch: &RecordBatch, keys: usize, out: &mut Vec<Digest>) -> Result<()> {
+    out.clear();
+    out.reserve(batch.num_rows());
     key_digests(&batch.columns()[..keys], |key| out.push(Digest { key, row: 0, at: 0 }))?;
     let hashes = batch
         .column(keys)
@@ -714,19 +715,40 @@ fn digests(batch: &RecordBatch, keys: usize) -> Result<Vec<Digest>> {
         d.row = *h;
         d.at = i as u32;
     }
-    Ok(out)
+    Ok(())
 }
 
-/// `digests` grouped into `parts` by bits of their key digest: the group of each
-/// part, in one vector, and where each part starts.
-fn by_part(digests: &[Digest], parts: usize) -> (Vec<Digest>, Vec<usize>) {
-    grouped(digests, |d| (d.key as usize) & (parts - 1), parts)
+/// `digests` grouped into `parts` by bits of their key digest, into `out`: the group
+/// of each part, one after another; returns where each part starts.
+fn by_part(digests: &[Digest], parts: usize, out: &mut Vec<Digest>) -> Vec<usize> {
+    grouped_into(digests, |d| (d.key as usize) & (parts - 1), parts, out)
+}
+
+/// The vectors a bucket's comparison fills, kept from one bucket to the next: a
+/// bucket's digests are tens of MB, and fresh ones cost a page fault every 4 kB.
+#[derive(Default)]
+struct Scratch {
+    digests: Vec<Digest>,
+    new: Vec<Digest>,
+    old: Vec<Digest>,
 }
 
 /// A counting sort of `items` by their group in `0..groups` (`id`): the items, group
 /// after group (each in the items' order), and where each group starts (`groups + 1`
 /// offsets). Each item is read twice in order and written once.
 fn grouped<T: Copy + Default>(items: &[T], id: impl Fn(&T) -> usize, groups: usize) -> (Vec<T>, Vec<usize>) {
+    let mut out = Vec::new();
+    let starts = grouped_into(items, id, groups, &mut out);
+    (out, starts)
+}
+
+/// [`grouped`] into `out` (its items replaced); returns where each group starts.
+fn grouped_into<T: Copy + Default>(
+    items: &[T],
+    id: impl Fn(&T) -> usize,
+    groups: usize,
+    out: &mut Vec<T>,
+) -> Vec<usize> {
     let mut starts = vec![0usize; groups + 1];
     for item in items {
         starts[id(item) + 1] += 1;
@@ -735,13 +757,14 @@ fn grouped<T: Copy + Default>(items: &[T], id: impl Fn(&T) -> usize, groups: usi
         starts[g + 1] += starts[g];
     }
     let mut next = starts.clone();
-    let mut out = vec![T::default(); items.len()];
+    out.clear();
+    out.resize(items.len(), T::default());
     for item in items {
         let g = id(item);
         out[next[g]] = *item;
         next[g] += 1;
     }
-    (out, starts)
+    starts
 }
 
 /// Compare one bucket: the snapshot's rows `new` and the table's `old`, both
@@ -754,6 +777,7 @@ fn compare_bucket(
     keys: usize,
     new: &[RecordBatch],
     old: &[RecordBatch],
+    scratch: &mut Scratch,
 ) -> Result<BucketDiff> {
     let mut out = BucketDiff {
         changed: converter.empty_rows(0, 0),
@@ -773,8 +797,11 @@ fn compare_bucket(
     let new = concat_batches(&new_schema, new)?;
     let old = concat_batches(&old_schema, old)?;
     let parts = (new.num_rows() / SUB_ROWS).next_power_of_two();
-    let (new_d, new_starts) = by_part(&digests(&new, keys)?, parts);
-    let (old_d, old_starts) = by_part(&digests(&old, keys)?, parts);
+    digests(&new, keys, &mut scratch.digests)?;
+    let new_starts = by_part(&scratch.digests, parts, &mut scratch.new);
+    digests(&old, keys, &mut scratch.digests)?;
+    let old_starts = by_part(&scratch.digests, parts, &mut scratch.old);
+    let (new_d, old_d) = (&scratch.new, &scratch.old);
     let mut matched = vec![false; new.num_rows()];
     let mut changed: Vec<(u32, bool)> = Vec::new();
     let mut gone: Vec<u32> = Vec::new();
@@ -869,9 +896,12 @@ pub async fn compare(
     }
     let (new, old) = (Arc::new(new), Arc::new(old));
     let lanes = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    // A lane's vectors serve bucket after bucket (each within its bucket's reservation).
+    let scratches = Arc::new(std::sync::Mutex::new(Vec::<Scratch>::new()));
     let mut buckets = futures::stream::iter(0..new.count())
         .map(|i| {
             let (new, old, converter, pool) = (new.clone(), old.clone(), converter.clone(), pool.clone());
+            let scratches = scratches.clone();
             async move {
                 let new_batches = new.read(i).await?;
                 let old_batches = match old.as_ref() {
@@ -891,11 +921,17 @@ pub async fn compare(
                         new.rows[i]
                     ))
                 })?;
-                let diff = tokio::task::spawn_blocking(move || {
-                    compare_bucket(&converter, keys, &new_batches, &old_batches).map(|d| (d, new_batches))
+                let stopped =
+                    |e: &dyn std::fmt::Display| Error::Internal(format!("snapshot_diff's comparison stopped: {e}"));
+                let mut scratch = scratches.lock().map_err(|e| stopped(&e))?.pop().unwrap_or_default();
+                let (diff, scratch) = tokio::task::spawn_blocking(move || {
+                    let diff = compare_bucket(&converter, keys, &new_batches, &old_batches, &mut scratch);
+                    (diff.map(|d| (d, new_batches)), scratch)
                 })
                 .await
-                .map_err(|e| Error::Internal(format!("snapshot_diff's comparison stopped: {e}")))??;
+                .map_err(|e| stopped(&e))?;
+                scratches.lock().map_err(|e| stopped(&e))?.push(scratch);
+                let diff = diff?;
                 Ok::<_, Error>((diff, memory))
             }
         })
