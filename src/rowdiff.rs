@@ -1007,8 +1007,8 @@ pub async fn pick(
     lanes: usize,
 ) -> Result<Vec<Spilled>> {
     picks.sort_unstable_by_key(|p| p.0);
-    // Each file's picks: rows of the file, and their flags.
-    let mut work: Vec<Vec<(Path, Vec<u64>, Vec<bool>)>> = (0..lanes.max(1)).map(|_| Vec::new()).collect();
+    // Each lane's files, each with its picks: rows of the file, and their flags.
+    let mut work: Vec<Vec<FilePicks>> = (0..lanes.max(1)).map(|_| Vec::new()).collect();
     let mut order: Vec<&WrittenFile> = files.iter().collect();
     order.sort_by_key(|f| position(f.part, f.first));
     let mut next = 0;
@@ -1027,9 +1027,13 @@ pub async fn pick(
         let rows = picks[from..next].iter().map(|p| p.0 - start).collect();
         let flags = picks[from..next].iter().map(|p| p.1).collect();
         let lane = n % work.len();
-        work[lane].push((f.path.clone(), rows, flags));
+        work[lane].push(FilePicks {
+            path: f.path.clone(),
+            rows,
+            flags,
+        });
     }
-    let found: usize = work.iter().flatten().map(|w| w.1.len()).sum();
+    let found: usize = work.iter().flatten().map(|w| w.rows.len()).sum();
     if found != picks.len() {
         return Err(Error::Internal(format!(
             "snapshot_diff: {} changed rows are in none of the files written",
@@ -1041,8 +1045,8 @@ pub async fn pick(
         let (store, schema) = (store.clone(), schema.clone());
         let mut out = SpillOut::new(disk, &schema, "snapshot_diff change set")?;
         lanes.spawn(async move {
-            for (path, rows, flags) in files {
-                pick_file(&store, &path, &rows, &flags, &schema, &mut out).await?;
+            for f in files {
+                pick_file(&store, &f.path, &f.rows, &f.flags, &schema, &mut out).await?;
             }
             out.finish()
         });
@@ -1052,6 +1056,13 @@ pub async fn pick(
         spilled.push(done.map_err(|e| Error::Internal(format!("snapshot_diff's change set stopped: {e}")))??);
     }
     Ok(spilled)
+}
+
+/// The rows of one file to read back ([`pick`]): ascending, each with its flag.
+struct FilePicks {
+    path: Path,
+    rows: Vec<u64>,
+    flags: Vec<bool>,
 }
 
 /// The `rows` (ascending) of the file at `path`, with `change_type` from their
