@@ -981,14 +981,17 @@ impl Incremental<'_> {
         let bucketing = rowdiff::Bucketing::new(&bucket_schema, keys.len(), count, &disk)?;
         let started = std::time::Instant::now();
         let mut writers = tokio::task::JoinSet::new();
+        // Set by the writer that meets a NULL key: the others stop too.
+        let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
         for (part, mut stream) in typed.execute_stream_partitioned().await?.into_iter().enumerate() {
             // No file rolls but ours: each flush is one file, so its rows are known.
             let mut writer = keyed_writer(table, keys)?.with_target_file_size(0);
-            let (bucketing, key_at, key_types, schema) = (
+            let (bucketing, key_at, key_types, schema, refused) = (
                 bucketing.clone(),
                 key_at.clone(),
                 key_types.to_vec(),
                 bucket_schema.clone(),
+                refused.clone(),
             );
             writers.spawn(async move {
                 let mut done = Written::default();
@@ -1005,12 +1008,16 @@ impl Incremental<'_> {
                         .zip(&key_types)
                         .map(|(&i, t)| cast_array(batch.column(i), t))
                         .collect::<std::result::Result<Vec<_>, _>>()?;
-                    if columns.iter().any(|k| k.null_count() > 0) {
+                    let null_key = columns.iter().any(|k| k.null_count() > 0);
+                    if null_key {
+                        refused.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if refused.load(std::sync::atomic::Ordering::Relaxed) {
                         writer.reset();
                         if let Some(s) = scattering {
                             s.done().await?;
                         }
-                        return Ok((done, true));
+                        return Ok((done, null_key));
                     }
                     columns.push(Arc::new(rowdiff::bits_of_hashes(batch.column(hash_at))?));
                     let at = (rows..rows + n).map(|r| rowdiff::position(part, r));
@@ -1694,12 +1701,17 @@ const KEEP: &str = "__lakemart_keep";
 const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
 
 /// A writer of new files of a keyed table (merge, snapshot_diff): [`KEYED_FILE_SIZE`],
-/// Snappy as delta-rs writes, but no dictionary for the unique `keys` and the
-/// `row_hash` (every value differs: building one is wasted work), and the row hash's
-/// random hex digits neither compressed nor given min/max statistics.
+/// Snappy as delta-rs writes, but no dictionary for a single-column unique key and
+/// the `row_hash` (every value differs: building one is wasted work; a member of a
+/// composite key may repeat), and the row hash's random hex digits neither compressed
+/// nor given min/max statistics.
 fn keyed_writer(table: &DeltaTable, keys: &[String]) -> Result<RecordBatchWriter> {
     let row_hash = ColumnPath::from("row_hash");
-    let props = keys
+    let unique = match keys {
+        [key] => Some(key),
+        _ => None,
+    };
+    let props = unique
         .iter()
         .fold(WriterProperties::builder(), |b, k| {
             b.set_column_dictionary_enabled(ColumnPath::from(k.as_str()), false)
