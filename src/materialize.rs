@@ -1020,8 +1020,8 @@ impl Incremental<'_> {
                         return Ok((done, null_key));
                     }
                     columns.push(Arc::new(rowdiff::bits_of_hashes(batch.column(hash_at))?));
-                    let at = (rows..rows + n).map(|r| rowdiff::position(part, r));
-                    columns.push(Arc::new(UInt64Array::from_iter_values(at)));
+                    let positions = (rows..rows + n).map(|r| rowdiff::position(part, r));
+                    columns.push(Arc::new(UInt64Array::from_iter_values(positions)));
                     if let Some(s) = scattering.take() {
                         s.done().await?;
                     }
@@ -1094,8 +1094,7 @@ impl Incremental<'_> {
         let started = std::time::Instant::now();
         let store = table.log_store().object_store(None);
         let disk = self.state.runtime_env().disk_manager.clone();
-        let lanes = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-        let picked = rowdiff::pick(&store, files, picks, &schema, &disk, lanes).await?;
+        let picked = rowdiff::pick(&store, files, picks, &schema, &disk, rowdiff::lanes()).await?;
         tracing::debug!(
             "{}: read the changed rows back from the new files in {:.1?}",
             self.tag.model,

@@ -895,7 +895,7 @@ pub async fn compare(
         )));
     }
     let (new, old) = (Arc::new(new), Arc::new(old));
-    let lanes = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let lanes = lanes();
     // A lane's vectors serve bucket after bucket (each within its bucket's reservation).
     let scratches = Arc::new(std::sync::Mutex::new(Vec::<Scratch>::new()));
     let mut buckets = futures::stream::iter(0..new.count())
@@ -977,6 +977,12 @@ pub async fn compare(
         }));
     }
     Ok(Ok(out))
+}
+
+/// How many buckets are compared, or files read back, at a time: one per core, up to
+/// four.
+pub fn lanes() -> usize {
+    crate::engine::cores().min(4)
 }
 
 /// A file that snapshot_diff wrote of the snapshot as it bucketed its keys: the rows
