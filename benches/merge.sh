@@ -15,7 +15,8 @@
 # uniformly. Cases:
 #   1. merge of the extract into the 40M-row table: lakemart (`merge` model) vs the
 #      Python `deltalake` merge vs DuckDB's full anti-join rewrite to Parquet;
-#   2. `snapshot_diff` of day 2's full snapshot vs overwriting the table with it;
+#   2. `snapshot_diff` of day 2's full snapshot, with the `scd2` history its change set
+#      feeds (account_history), vs overwriting the table with the snapshot;
 #   3. the same merge with the uniformly spread extract, and with only the part of the
 #      real extract that falls in the newest tenth of the accounts.
 # Every target is built once (untimed) and each timed command works on a hard-linked
@@ -86,13 +87,17 @@ timed() {
     # A `run` also stages the model's source extract first; keep the model's own time apart.
     python3 - "$name" "$WORK/out-$name.txt" >> "$WORK/model-times" <<'PY'
 import json, sys
+models = []
 for line in open(sys.argv[2]):
     try:
         e = json.loads(line)
     except ValueError:
         continue
     if e.get("event") == "model_finished" and not e["model"].startswith("src."):
-        print(sys.argv[1], e["duration_ms"] / 1000, e["rows"])
+        models.append((e["duration_ms"] / 1000, e["rows"]))
+if models:
+    # The models of one command (snapshot_diff and its history): their sum.
+    print(sys.argv[1], sum(s for s, _ in models), sum(r for _, r in models))
 PY
     log "$name: ${s}s, peak RSS $((kb / 1024)) MiB"
 }
@@ -119,7 +124,7 @@ rm -rf "$BASE" && cp -al "$STAGE" "$BASE"
 log "building the 40M-row targets (day 1, untimed)"
 timed ingest-delta-d1 "${LM[@]}" --lakehouse "$BASE" ingest --date $D1 --source core_account_delta
 timed build-merge-target "${LM[@]}" --lakehouse "$BASE" run --date $D1 --threads 1 --select foundation.account_merge
-timed build-diff-target "${LM[@]}" --lakehouse "$BASE" run --date $D1 --threads 1 --select foundation.account_current
+timed build-diff-target "${LM[@]}" --lakehouse "$BASE" run --date $D1 --threads 1 --select foundation.account_current+
 timed build-overwrite-target "${LM[@]}" --lakehouse "$BASE" run --date $D1 --threads 1 --select foundation.account_overwrite
 
 for variant in clustered uniform recent; do
@@ -160,7 +165,17 @@ PY
     fresh "$BASE"
     # Its phases (compare, change set, rewrite) are logged at debug level: WORK/err-lakemart-snapshot-diff.txt.
     RUST_LOG=lakemart=debug timed lakemart-snapshot-diff "${LM_DIFF[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
-        --select foundation.account_current --format json
+        --select foundation.account_current+ --format json
+    if [ "$i" = 1 ]; then
+        # The history's commit, and its open versions against the table it keeps.
+        find "$WORK/run/foundation/account_history/_delta_log" -name '*.json' | sort | tail -1 \
+            | xargs grep -ho '"operationMetrics":{[^}]*}' > "$WORK/history-commit.txt" || true
+        "$LAKEMART" --project "$P" --lakehouse "$WORK/run" query --format csv \
+            "SELECT (SELECT count(*) FROM foundation.account_history) AS versions,
+                    (SELECT count(*) FROM foundation.account_history WHERE is_current) AS open_versions,
+                    (SELECT count(*) FROM foundation.account_history WHERE valid_from = DATE '$D2') AS opened_d2,
+                    (SELECT count(*) FROM foundation.account_current) AS accounts" > "$WORK/history-check.csv"
+    fi
     fresh "$BASE"
     timed lakemart-overwrite "${LM_DIFF[@]}" --lakehouse "$WORK/run" run --date $D2 --threads 1 \
         --select foundation.account_overwrite --format json
@@ -194,7 +209,7 @@ rows = [
     ("1 clustered extract", "lakemart merge", "lakemart-merge-clustered"),
     ("1 clustered extract", "Python deltalake merge", "python-merge-clustered"),
     ("1 clustered extract", "DuckDB full anti-join rewrite", "duckdb-rewrite"),
-    ("2 full snapshot", "lakemart snapshot_diff", "lakemart-snapshot-diff"),
+    ("2 full snapshot", "lakemart snapshot_diff + scd2 history", "lakemart-snapshot-diff"),
     ("2 full snapshot", "lakemart overwrite (table)", "lakemart-overwrite"),
     ("3 uniform extract", "lakemart merge", "lakemart-merge-uniform"),
     ("3 uniform extract", "Python deltalake merge", "python-merge-uniform"),
@@ -209,7 +224,7 @@ print()
 m = med("lakemart-merge-clustered")
 print(f"(1) Python merge / lakemart merge: {med('python-merge-clustered')/m:.2f} (goal >= 2); "
       f"DuckDB rewrite / lakemart merge: {med('duckdb-rewrite')/m:.2f} (goal >= 1)")
-print(f"(2) snapshot_diff / overwrite: {med('lakemart-snapshot-diff')/med('lakemart-overwrite'):.2f} wall, "
+print(f"(2) snapshot_diff + history / overwrite: {med('lakemart-snapshot-diff')/med('lakemart-overwrite'):.2f} wall, "
       f"{statistics.median(mt['lakemart-snapshot-diff'])/statistics.median(mt['lakemart-overwrite']):.2f} "
       "models alone (goal <= 1.5)")
 print(f"(3) DuckDB full rewrite / lakemart clustered merge: {med('duckdb-rewrite')/m:.2f} (goal >= 5); "
@@ -220,3 +235,7 @@ for n in ("ingest-d1", "build-merge-target", "build-diff-target", "build-overwri
     if n in t:
         print(f"untimed setup {n}: {med(n):.1f} s, peak RSS {rss(n):.0f} MiB")
 PY
+echo
+echo "account_history after day 2 (versions, open versions, opened on day 2, accounts in account_current):"
+cat "$WORK/history-check.csv" 2>/dev/null || true
+echo "its day-2 commit: $(cat "$WORK/history-commit.txt" 2>/dev/null)"

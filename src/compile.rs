@@ -398,7 +398,11 @@ fn plan_one(
     match result {
         Ok((output, plan)) => {
             let materialization = model.meta.as_ref().map(|m| m.materialization).unwrap_or_default();
-            let schema = crate::materialize::table_schema(materialization, &output);
+            let stored = match &model.meta {
+                Some(meta) => crate::materialize::stored_output(meta, &output),
+                None => output.as_ref().clone(),
+            };
+            let schema = crate::materialize::table_schema(materialization, &stored);
             engine::register(
                 ctx,
                 model.layer,

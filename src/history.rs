@@ -52,6 +52,9 @@ pub struct Commit {
     pub rows_added: Option<u64>,
     /// Rows the commit removed, where its operation metrics say.
     pub rows_removed: Option<u64>,
+    /// `lakemart.changes_applied`: the change set an scd2 history fed one applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes_applied: Option<String>,
 }
 
 /// The table's commits up to its loaded version, newest first.
@@ -140,6 +143,7 @@ fn parse_commit(version: u64, bytes: &[u8], modified: DateTime<Utc>) -> Result<C
         // WRITE; MERGE; DELETE.
         rows_added: metric(&["num_added_rows", "num_target_rows_inserted"]),
         rows_removed: metric(&["num_target_rows_deleted", "num_deleted_rows"]),
+        changes_applied: text_of("lakemart.changes_applied"),
     })
 }
 
@@ -453,6 +457,7 @@ mod tests {
             model: None,
             rows_added: None,
             rows_removed: None,
+            changes_applied: None,
         }
     }
 
@@ -532,6 +537,7 @@ mod tests {
                 model: Some("application.customer_360".into()),
                 rows_added: Some(3),
                 rows_removed: Some(1),
+                changes_applied: None,
             }
         );
         // A commit file without commitInfo (other writers): the file's time, no tags.

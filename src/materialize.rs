@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UInt64Array};
+use deltalake::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
+    new_null_array,
+};
 use deltalake::arrow::compute::cast as cast_array;
 use deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use deltalake::arrow::row::Rows;
@@ -17,7 +20,7 @@ use deltalake::datafusion::common::tree_node::{Transformed, TreeNode};
 use deltalake::datafusion::common::{Column, JoinType, ScalarValue};
 use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::execution::SessionState;
-use deltalake::datafusion::execution::memory_pool::MemoryConsumer;
+use deltalake::datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use deltalake::datafusion::functions_aggregate::expr_fn::{count, max, min};
 use deltalake::datafusion::logical_expr::{Expr, LogicalPlan, cast, ident, lit};
 use deltalake::datafusion::physical_plan::streaming::PartitionStream;
@@ -40,7 +43,7 @@ use futures::StreamExt;
 use crate::engine;
 use crate::error::{Error, Result, df_message};
 use crate::patch::{self, Touched};
-use crate::project::{Layer, Materialization, ModelMeta, OnSchemaChange};
+use crate::project::{Layer, Materialization, ModelMeta, OnSchemaChange, Scd2Input};
 use crate::rowdiff;
 use crate::store::{CommitTag, Lakehouse, WriteOutcome, commit_properties, days_since_epoch};
 
@@ -78,6 +81,30 @@ pub fn table_schema(m: Materialization, output: &Schema) -> SchemaRef {
         _ => {}
     }
     Arc::new(Schema::new(fields))
+}
+
+/// The column of a change set that says what happened to its key: `I`, `U` or `D`.
+pub const CHANGE_TYPE: &str = "change_type";
+
+/// Whether `meta` is an scd2 model fed a change set rather than a snapshot.
+fn fed_changes(meta: &ModelMeta) -> bool {
+    meta.materialization == Materialization::Scd2 && meta.scd2_input == Scd2Input::Changes
+}
+
+/// The model's output columns that its table stores: all of them, except the
+/// `change_type` of a change set fed to an scd2 model (it says what to do with a
+/// row; the history's own columns say what happened).
+pub fn stored_output(meta: &ModelMeta, output: &Schema) -> Schema {
+    if !fed_changes(meta) {
+        return output.clone();
+    }
+    let fields: Vec<Field> = output
+        .fields()
+        .iter()
+        .filter(|f| f.name() != CHANGE_TYPE)
+        .map(|f| f.as_ref().clone())
+        .collect();
+    Schema::new(fields)
 }
 
 /// The schema of a snapshot_diff model's `<model>_changes` table.
@@ -137,8 +164,30 @@ pub fn check(meta: &ModelMeta, output: &Schema) -> Vec<String> {
             ));
         }
     }
-    if m == Materialization::SnapshotDiff && names.contains(&"change_type") {
+    if m == Materialization::SnapshotDiff && names.contains(&CHANGE_TYPE) {
         errors.push("column 'change_type' is reserved for the snapshot_diff change set; rename it".into());
+    }
+    if meta.scd2_input == Scd2Input::Changes {
+        if m != Materialization::Scd2 {
+            errors.push(format!(
+                "scd2_input is a setting of materialization scd2, not {}",
+                mat_name(m)
+            ));
+        } else if !names.contains(&CHANGE_TYPE) {
+            errors.push(
+                "scd2_input = \"changes\" needs a column 'change_type' (I, U or D), as a snapshot_diff model's \
+                 <model>_changes table has"
+                    .into(),
+            );
+        } else if meta
+            .unique_key
+            .iter()
+            .chain(meta.tracked_columns.iter().flatten())
+            .any(|c| c == CHANGE_TYPE)
+        {
+            errors
+                .push("column 'change_type' says what happened to a key; it cannot be a key or tracked column".into());
+        }
     }
     if let Some(pred) = &meta.delete_when {
         let ok = crate::engine::session(1).and_then(|ctx| {
@@ -207,7 +256,7 @@ impl Incremental<'_> {
     pub async fn run(self) -> Result<WriteOutcome> {
         let existing = self.lakehouse.open(self.layer, self.table).await?;
         let df = DataFrame::new(self.state.clone(), self.plan.clone());
-        let output: Schema = df.schema().as_arrow().clone();
+        let output: Schema = stored_output(self.meta, df.schema().as_arrow());
         let mut merge_schema = false;
         let existing = match existing {
             Some(t) if !self.full_refresh => match self.schema_change(&t, &output)? {
@@ -321,6 +370,16 @@ impl Incremental<'_> {
         ) {
             check_unique(&df, &self.meta.unique_key, self.tag).await?;
         }
+        let fed = fed_changes(self.meta);
+        let mut digest = None;
+        let df = if fed {
+            self.first_change_set(&df).await?;
+            let hashed = versions_hashed(df, &self.tracked(&self.output_names_of_plan()))?;
+            digest = Some(change_set_digest(&hashed, &self.meta.unique_key).await?);
+            hashed.drop_columns(&[CHANGE_TYPE])?
+        } else {
+            df
+        };
         let df = match m {
             Materialization::Merge => match &self.meta.delete_when {
                 Some(pred) => {
@@ -331,7 +390,7 @@ impl Incremental<'_> {
                 }
                 None => df,
             },
-            Materialization::Scd2 => hashed(df, &self.tracked(&self.output_names_of_plan()))?,
+            Materialization::Scd2 if !fed => hashed(df, &self.tracked(&self.output_names_of_plan()))?,
             Materialization::SnapshotDiff => hashed(df, &self.non_key(&self.output_names_of_plan()))?,
             _ => df,
         };
@@ -342,7 +401,10 @@ impl Incremental<'_> {
         } else {
             df
         };
-        let mut props = self.props();
+        let mut props = match digest {
+            Some(d) => crate::store::commit_properties_with(self.tag, [(CHANGES_APPLIED.to_string(), d.into())]),
+            None => self.props(),
+        };
         if m == Materialization::Append {
             props = props.with_application_transaction(Transaction::new(self.app_id(), 1));
         }
@@ -353,7 +415,10 @@ impl Incremental<'_> {
         }
         // Keyed tables are written in key order, in files of a chosen size, so that a
         // later merge of changes clustered in a key range touches few files.
-        let keyed = matches!(m, Materialization::Merge | Materialization::SnapshotDiff);
+        let keyed = matches!(
+            m,
+            Materialization::Merge | Materialization::SnapshotDiff | Materialization::Scd2
+        );
         let df = if keyed {
             df.sort(
                 self.meta
@@ -424,8 +489,16 @@ impl Incremental<'_> {
         Ok(())
     }
 
+    /// The columns of the model's output that its table stores ([`stored_output`]).
     fn output_names_of_plan(&self) -> Vec<String> {
-        self.plan.schema().fields().iter().map(|f| f.name().clone()).collect()
+        let fed = fed_changes(self.meta);
+        self.plan
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| !(fed && n == CHANGE_TYPE))
+            .collect()
     }
 
     fn non_key(&self, names: &[String]) -> Vec<String> {
@@ -579,11 +652,50 @@ impl Incremental<'_> {
         crate::store::outcome(&written).await
     }
 
+    /// scd2: from a full snapshot, or (`scd2_input = "changes"`) from this date's change
+    /// set. A change set is applied in place when it can ([`Incremental::close_in_place`]),
+    /// else, like a snapshot, by one Delta MERGE.
     async fn scd2(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
         let keys = self.meta.unique_key.clone();
-        check_unique(&df, &keys, self.tag).await?;
+        let fed = fed_changes(self.meta);
+        let table = match merge_schema {
+            true => {
+                self.add_new_columns(table, &stored_output(self.meta, df.schema().as_arrow()))
+                    .await?
+            }
+            false => table,
+        };
+        let merge_schema = false;
         let names = self.output_names_of_plan();
-        let snapshot = hashed(df, &self.tracked(&names))?;
+        let mut digest = None;
+        let snapshot = if fed {
+            let changes = versions_hashed(df, &self.tracked(&names))?;
+            // Held in memory when it fits: checked, hashed and applied from there.
+            let held = match merge_schema {
+                false => self.hold_change_set(&table, changes.clone(), &names).await?,
+                true => None,
+            };
+            let changes = match &held {
+                Some((rows, _)) => SessionContext::new_with_state(self.state.clone()).read_batch(rows.clone())?,
+                None => changes,
+            };
+            check_change_types(&changes, self.tag).await?;
+            check_unique(&changes, &keys, self.tag).await?;
+            let d = change_set_digest(&changes, &keys).await?;
+            if let Some(done) = self.already_applied(&table, &d).await? {
+                return Ok(done);
+            }
+            if let Some((rows, memory)) = held
+                && let Some(done) = self.close_in_place(&table, rows, memory, &d).await?
+            {
+                return Ok(done);
+            }
+            digest = Some(d);
+            changes
+        } else {
+            check_unique(&df, &keys, self.tag).await?;
+            hashed(df, &self.tracked(&names))?
+        };
         let today = date_lit(days_since_epoch(self.tag.biz_date));
 
         // Keys whose open version has other tracked values: their new version is inserted
@@ -601,8 +713,16 @@ impl Incremental<'_> {
         let right_refs: Vec<&str> = right.iter().map(String::as_str).collect();
         let mut keep: Vec<Expr> = names.iter().map(ident).collect();
         keep.push(ident("row_hash"));
-        let changed = snapshot
-            .clone()
+        if fed {
+            keep.push(ident(CHANGE_TYPE));
+        }
+        // A change set's deletes open no version.
+        let opening = if fed {
+            snapshot.clone().filter(ident(CHANGE_TYPE).not_eq(lit("D")))?
+        } else {
+            snapshot.clone()
+        };
+        let changed = opening
             .join(current, JoinType::Inner, &left, &right_refs, None)?
             .filter(ident("row_hash").not_eq(ident("__t_row_hash")))?
             .select(keep.clone())?;
@@ -635,39 +755,314 @@ impl Incremental<'_> {
             .unwrap_or(lit(false))
             .and(t_col("is_current").is_true());
         let open_end = date_lit(open_end_days());
-        let (table, metrics) = table
+        let props = match digest {
+            Some(d) => crate::store::commit_properties_with(self.tag, [(CHANGES_APPLIED.to_string(), d.into())]),
+            None => self.props(),
+        };
+        // A change set's delete has no row hash: it closes its key's open version whatever it holds.
+        let differs = Expr::BinaryExpr(deltalake::datafusion::logical_expr::BinaryExpr::new(
+            Box::new(t_col("row_hash")),
+            deltalake::datafusion::logical_expr::Operator::IsDistinctFrom,
+            Box::new(s_col("row_hash")),
+        ));
+        let merge = table
             .merge(source, predicate)
             .with_source_alias("s")
             .with_target_alias("t")
             .with_merge_schema(merge_schema)
             .with_session_state(Arc::new(state))
-            .with_commit_properties(self.props())
+            .with_commit_properties(props)
             .when_matched_update(|u| {
-                u.predicate(t_col("row_hash").not_eq(s_col("row_hash")))
+                u.predicate(differs)
                     .update("valid_to", today.clone())
                     .update("is_current", lit(false))
             })?
             .when_not_matched_insert(|i| {
-                names
+                let i = names
                     .iter()
                     .chain(std::iter::once(&"row_hash".to_string()))
                     .fold(i, |i, c| i.set(c.as_str(), s_col(c)))
                     .set("valid_from", today.clone())
                     .set("valid_to", open_end.clone())
-                    .set("is_current", lit(true))
-            })?
-            .when_not_matched_by_source_update(|u| {
+                    .set("is_current", lit(true));
+                if fed {
+                    i.predicate(s_col(CHANGE_TYPE).not_eq(lit("D")))
+                } else {
+                    i
+                }
+            })?;
+        // A snapshot closes the keys it no longer has; a change set says which by its deletes.
+        let merge = if fed {
+            merge
+        } else {
+            merge.when_not_matched_by_source_update(|u| {
                 u.predicate(t_col("is_current").is_true())
                     .update("valid_to", today.clone())
                     .update("is_current", lit(false))
             })?
-            .await?;
+        };
+        let (table, metrics) = merge.await?;
         let rows = metrics.num_target_rows_inserted + metrics.num_target_rows_updated;
         Ok(WriteOutcome {
             version: table.version().unwrap_or(0),
             rows: rows as u64,
             note: None,
         })
+    }
+
+    /// Add the model's new columns to `table` (NULL in its rows so far), in a commit of
+    /// their own: delta-rs's MERGE with schema evolution resolves the columns it sets
+    /// against the source, so it cannot set the ones scd2 adds ("No field named valid_to").
+    async fn add_new_columns(&self, table: DeltaTable, output: &Schema) -> Result<DeltaTable> {
+        use deltalake::kernel::engine::arrow_conversion::TryFromArrow as _;
+        let current = table.snapshot()?.snapshot().arrow_schema();
+        let new: Vec<deltalake::kernel::StructField> = output
+            .fields()
+            .iter()
+            .filter(|f| current.field_with_name(f.name()).is_err())
+            .map(|f| deltalake::kernel::StructField::try_from_arrow(&f.as_ref().clone().with_nullable(true)))
+            .collect::<std::result::Result<_, _>>()?;
+        if new.is_empty() {
+            return Ok(table);
+        }
+        Ok(table
+            .add_columns()
+            .with_fields(new)
+            .with_commit_properties(self.props())
+            .await?)
+    }
+
+    /// A history fed a change set starts from one that lists every key as an insert,
+    /// as its snapshot_diff model's first build (or `--full-refresh`) writes: from a day's
+    /// changes alone, the keys that did not change that day would be missing.
+    async fn first_change_set(&self, df: &DataFrame) -> Result<()> {
+        check_change_types(df, self.tag).await?;
+        let others = df.clone().filter(ident(CHANGE_TYPE).not_eq(lit("I")))?.count().await?;
+        if others == 0 {
+            return Ok(());
+        }
+        Err(model_err(
+            self.tag,
+            format!(
+                "its history is built for the first time (or rebuilt) from a change set with {others} updates or \
+                 deletes (U, D), so it would miss every key that did not change on {}; build it with the table \
+                 whose changes it keeps: lakemart run --date {} --full-refresh --select <the snapshot_diff model>+",
+                self.tag.biz_date, self.tag.biz_date
+            ),
+        ))
+    }
+
+    /// Whether a history fed a change set already holds this business date: the same
+    /// change set (`digest`) applied last → nothing to do; a later date, or another
+    /// change set for this one, cannot be applied on top of it → an error.
+    async fn already_applied(&self, table: &DeltaTable, digest: &str) -> Result<Option<WriteOutcome>> {
+        let date = self.tag.biz_date;
+        let commits = crate::history::commits(table).await?;
+        let Some(latest) = commits.iter().find_map(|c| c.biz_date) else {
+            return Ok(None);
+        };
+        if latest < date {
+            return Ok(None);
+        }
+        // The change set applied for the date (a commit of the date without one added
+        // columns only, before its change set was applied).
+        let applied = commits
+            .iter()
+            .filter(|c| c.biz_date == Some(date))
+            .find_map(|c| c.changes_applied.as_deref());
+        match applied {
+            None if latest == date => return Ok(None),
+            Some(d) if latest == date && d == digest => {
+                return unchanged(table, &format!("the change set of {date} is already applied")).map(Some);
+            }
+            _ => {}
+        }
+        let what = if latest == date {
+            format!("business date {date}, from another change set")
+        } else {
+            format!("business date {latest}")
+        };
+        Err(model_err(
+            self.tag,
+            format!(
+                "its history already holds {what}; a change set applies on top of the day before it only. \
+                 Restore it to the date before (lakemart restore {} --to-date <that date>) and run the dates \
+                 from {date} in order",
+                self.tag.model
+            ),
+        ))
+    }
+
+    /// Apply a change set (`rows`, as [`Incremental::hold_change_set`] holds it, with its
+    /// reservation `memory`) to a history by closing versions in place: the open version of
+    /// each changed key whose row hash differs (every one, for a delete) gets `valid_to`
+    /// = the date and `is_current` = false, in a rewrite of its file that copies every
+    /// other column chunk as it is ([`patch::patch`]); the new versions of inserted and
+    /// updated keys (unless their open version already has their hash) are written as
+    /// new files, in key order; one commit. The keys outside the change set's key range
+    /// are not read. `None` when this path does not apply (the rows do not fit the
+    /// memory pool, a NULL key, the table's layout): the caller merges.
+    /// The change set (`changes`: the stored columns `names`, `row_hash` and
+    /// `change_type`) in the table's types, in memory, with its reservation; `None`
+    /// when it does not fit the memory pool.
+    async fn hold_change_set(
+        &self,
+        table: &DeltaTable,
+        changes: DataFrame,
+        names: &[String],
+    ) -> Result<Option<(RecordBatch, MemoryReservation)>> {
+        let table_schema = table.snapshot()?.snapshot().arrow_schema();
+        let mut typed: Vec<Expr> = Vec::new();
+        for c in names.iter().map(String::as_str).chain(["row_hash"]) {
+            let t = table_schema.field_with_name(c)?.data_type().clone();
+            typed.push(cast(ident(c), t).alias(c));
+        }
+        typed.push(cast(ident(CHANGE_TYPE), DataType::Utf8).alias(CHANGE_TYPE));
+        let pool = self.state.runtime_env().memory_pool.clone();
+        let mut memory = MemoryConsumer::new("lakemart scd2 change set").register(&pool);
+        match collect_within(changes.select(typed)?, &mut memory).await? {
+            Some(rows) => Ok(Some((rows, memory))),
+            None => {
+                tracing::debug!(
+                    "{}: the change set does not fit the memory pool; merging",
+                    self.tag.model
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    async fn close_in_place(
+        &self,
+        table: &DeltaTable,
+        rows: RecordBatch,
+        mut memory: MemoryReservation,
+        digest: &str,
+    ) -> Result<Option<WriteOutcome>> {
+        let keys = &self.meta.unique_key;
+        let started = std::time::Instant::now();
+        let table_schema = table.snapshot()?.snapshot().arrow_schema();
+        let n = rows.num_rows();
+        let ctx = SessionContext::new_with_state(self.state.clone());
+        let Some(range) = key_range(&ctx.read_batch(rows.clone())?, &keys[0]).await? else {
+            return unchanged(table, "the change set is empty").map(Some);
+        };
+        if range.has_null_keys() {
+            return Ok(None);
+        }
+        let column = |name: &str| {
+            rows.column_by_name(name)
+                .cloned()
+                .ok_or_else(|| Error::Internal(format!("the change set has no column {name}")))
+        };
+        let today = days_since_epoch(self.tag.biz_date);
+
+        // The versions to close: the table's columns, of which only the key, the row
+        // hash (to compare) and the two set are filled.
+        let (mut fields, mut columns, mut sets) = (Vec::new(), Vec::new(), Vec::new());
+        for f in table_schema.fields() {
+            let name = f.name().as_str();
+            let values: ArrayRef = match name {
+                "valid_to" => Arc::new(Date32Array::from(vec![today; n])),
+                "is_current" => Arc::new(BooleanArray::from(vec![false; n])),
+                _ if name == "row_hash" || keys.iter().any(|k| k == name) => column(name)?,
+                _ => new_null_array(f.data_type(), n),
+            };
+            sets.push(matches!(name, "valid_to" | "is_current"));
+            fields.push(f.as_ref().clone().with_nullable(true));
+            columns.push(values);
+        }
+        let closing = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+        let touched = files_in_range(table, &keys[0], &range)?;
+        let (mut removes, mut adds, mut rows_out) = (Vec::new(), Vec::new(), 0u64);
+        let (mut found, mut same) = (vec![false; n], vec![false; n]);
+        let mut chunks = (0, 0);
+        if !touched.is_empty() {
+            let incoming = patch::Incoming {
+                rows: closing,
+                keep: vec![true; n],
+                sets,
+                only_where: table_schema.index_of("is_current").ok(),
+                same_unless: table_schema.index_of("row_hash").ok(),
+            };
+            let cores = self.state.config().target_partitions();
+            let Some(done) =
+                patch::patch(table, &touched, incoming, keys, &self.tag.run_id, &mut memory, cores).await?
+            else {
+                return Ok(None);
+            };
+            (removes, adds, rows_out) = (done.removes, done.adds, done.rows);
+            (found, same) = (done.found, done.same);
+            chunks = (done.copied, done.encoded);
+        }
+        let closed = (0..n).filter(|&j| found[j] && !same[j]).count();
+
+        // The new versions, in key order.
+        let change_type = column(CHANGE_TYPE)?;
+        let change_type = change_type.as_string::<i32>();
+        let opened: Vec<u32> = (0..n as u32)
+            .filter(|&j| change_type.value(j as usize) != "D" && !same[j as usize])
+            .collect();
+        let picked = UInt32Array::from(opened);
+        let m = picked.len();
+        let mut columns = Vec::new();
+        for f in table_schema.fields() {
+            let name = f.name().as_str();
+            columns.push(match name {
+                "valid_from" => Arc::new(Date32Array::from(vec![today; m])) as ArrayRef,
+                "valid_to" => Arc::new(Date32Array::from(vec![open_end_days(); m])),
+                "is_current" => Arc::new(BooleanArray::from(vec![true; m])),
+                _ => deltalake::arrow::compute::take(column(name)?.as_ref(), &picked, None)?,
+            });
+        }
+        let schema = Schema::new(
+            table_schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+        );
+        let versions = RecordBatch::try_new(Arc::new(schema), columns)?;
+        if m > 0 {
+            let sorted = ctx
+                .read_batch(versions)?
+                .sort(keys.iter().map(|k| ident(k).sort(true, false)).collect())?;
+            let (more, written) = write_files(table, keys, sorted).await?;
+            adds.extend(more);
+            rows_out += written;
+        }
+        if removes.is_empty() && adds.is_empty() {
+            return unchanged(table, "no version changes").map(Some);
+        }
+        let metrics = [
+            ("num_closed_versions", closed.into()),
+            ("num_opened_versions", m.into()),
+            ("num_copied_column_chunks", chunks.0.into()),
+            ("num_encoded_column_chunks", chunks.1.into()),
+        ];
+        let version = self
+            .commit_rewrite(
+                table,
+                removes,
+                adds,
+                rows_out,
+                Some(&range),
+                Notes {
+                    metrics: metrics.to_vec(),
+                    info: Some((CHANGES_APPLIED, digest)),
+                },
+            )
+            .await?;
+        tracing::debug!(
+            "{}: closed {closed} versions and opened {m} in {:.1?}",
+            self.tag.model,
+            started.elapsed()
+        );
+        Ok(Some(WriteOutcome {
+            version,
+            rows: (closed + m) as u64,
+            note: None,
+        }))
     }
 
     async fn snapshot_diff(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
@@ -912,7 +1307,9 @@ impl Incremental<'_> {
                         .collect();
                     committing = true;
                     let adds = w.adds.clone();
-                    let version = self.commit_rewrite(&table, removes, adds, w.rows, None, []).await?;
+                    let version = self
+                        .commit_rewrite(&table, removes, adds, w.rows, None, Notes::default())
+                        .await?;
                     WriteOutcome {
                         version,
                         rows: (changed + gone) as u64,
@@ -1250,7 +1647,8 @@ impl Incremental<'_> {
             started.elapsed()
         );
         let removes = touched.into_iter().map(|r| r.remove).collect();
-        self.commit_rewrite(&table, removes, adds, rows, Some(&range), []).await
+        self.commit_rewrite(&table, removes, adds, rows, Some(&range), Notes::default())
+            .await
     }
 
     /// Commit a rewrite of the files overlapping `range`: `removes` replaced by `adds`.
@@ -1261,7 +1659,7 @@ impl Incremental<'_> {
         adds: Vec<Add>,
         rows: u64,
         range: Option<&KeyRange>,
-        more: impl IntoIterator<Item = (&'static str, serde_json::Value)>,
+        notes: Notes<'_>,
     ) -> Result<u64> {
         let keys = &self.meta.unique_key;
         let mut actions: Vec<Action> = removes.into_iter().map(Action::Remove).collect();
@@ -1273,10 +1671,12 @@ impl Incremental<'_> {
             "num_removed_files": removed,
             "num_added_rows": rows,
         });
-        for (k, v) in more {
+        for (k, v) in notes.metrics {
             metrics[k] = v;
         }
-        let props = crate::store::commit_properties_with(self.tag, [("operationMetrics".to_string(), metrics)]);
+        let mut extra = vec![("operationMetrics".to_string(), metrics)];
+        extra.extend(notes.info.map(|(k, v)| (k.to_string(), serde_json::Value::from(v))));
+        let props = crate::store::commit_properties_with(self.tag, extra);
         let operation = DeltaOperation::Write {
             mode: SaveMode::Overwrite,
             partition_by: None,
@@ -1303,22 +1703,13 @@ impl Incremental<'_> {
     ) -> Result<Option<u64>> {
         let pool = self.state.runtime_env().memory_pool.clone();
         let mut memory = MemoryConsumer::new("lakemart patch").register(&pool);
-        let mut stream = incoming.execute_stream().await?;
-        let schema = stream.schema();
-        let mut batches = Vec::new();
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            if memory.try_grow(2 * batch.get_array_memory_size()).is_err() {
-                tracing::debug!(
-                    "{}: the incoming rows do not fit the memory pool; rewriting the plain way",
-                    self.tag.model
-                );
-                return Ok(None);
-            }
-            batches.push(batch);
-        }
-        let all = deltalake::arrow::compute::concat_batches(&schema, &batches)?;
-        drop(batches);
+        let Some(all) = collect_within(incoming, &mut memory).await? else {
+            tracing::debug!(
+                "{}: the incoming rows do not fit the memory pool; rewriting the plain way",
+                self.tag.model
+            );
+            return Ok(None);
+        };
         let keep_at = all.num_columns() - 1;
         let keep: Vec<bool> = all
             .column(keep_at)
@@ -1328,7 +1719,7 @@ impl Incremental<'_> {
             .collect();
         let mut rows = all;
         rows.remove_column(keep_at);
-        let incoming = patch::Incoming { rows, keep };
+        let incoming = patch::Incoming::whole(rows, keep);
         let cores = self.state.config().target_partitions();
         let Some(done) = patch::patch(
             table,
@@ -1355,7 +1746,17 @@ impl Incremental<'_> {
             ("num_encoded_column_chunks", done.encoded.into()),
         ];
         let version = self
-            .commit_rewrite(table, done.removes, adds, rows, Some(range), copied)
+            .commit_rewrite(
+                table,
+                done.removes,
+                adds,
+                rows,
+                Some(range),
+                Notes {
+                    metrics: copied.to_vec(),
+                    info: None,
+                },
+            )
             .await?;
         Ok(Some(version))
     }
@@ -1375,6 +1776,100 @@ impl Incremental<'_> {
             .await?;
         Ok(())
     }
+}
+
+/// What a rewrite's commit says besides its files and rows: more `operationMetrics`,
+/// and an entry of the commit's info.
+#[derive(Default)]
+struct Notes<'a> {
+    metrics: Vec<(&'static str, serde_json::Value)>,
+    info: Option<(&'a str, &'a str)>,
+}
+
+/// `df`'s rows as one batch, reserving twice their size from `memory`; `None` when
+/// they do not fit.
+async fn collect_within(df: DataFrame, memory: &mut MemoryReservation) -> Result<Option<RecordBatch>> {
+    let mut stream = df.execute_stream().await?;
+    let schema = stream.schema();
+    let mut batches = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        if memory.try_grow(2 * batch.get_array_memory_size()).is_err() {
+            return Ok(None);
+        }
+        batches.push(batch);
+    }
+    Ok(Some(deltalake::arrow::compute::concat_batches(&schema, &batches)?))
+}
+
+/// Where a commit of an scd2 history fed a change set records which change set it
+/// applied ([`change_set_digest`]), so that a re-run of the date knows it.
+const CHANGES_APPLIED: &str = "lakemart.changes_applied";
+
+/// A change set (`change_type` I, U or D) plus `row_hash` over `tracked`: the hash of
+/// the version an insert or update opens; NULL for a delete, which opens none.
+fn versions_hashed(df: DataFrame, tracked: &[String]) -> Result<DataFrame> {
+    let df = hashed(df, tracked)?;
+    let hash = deltalake::datafusion::logical_expr::when(ident(CHANGE_TYPE).eq(lit("D")), lit(ScalarValue::Utf8(None)))
+        .otherwise(ident("row_hash"))?;
+    Ok(df.with_column("row_hash", hash)?)
+}
+
+/// What identifies a change set: its row count and the XOR of a hash of each row's
+/// key, change type and version hash (rows are unique on the key, so none cancel).
+async fn change_set_digest(changes: &DataFrame, keys: &[String]) -> Result<String> {
+    let mut columns: Vec<String> = keys.to_vec();
+    columns.push(CHANGE_TYPE.into());
+    columns.push("row_hash".into());
+    let mut stream = changes
+        .clone()
+        .select(vec![row_hash_bits(&columns).alias("bits")])?
+        .execute_stream()
+        .await?;
+    let (mut rows, mut xor) = (0u64, 0u64);
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        let bits = batch
+            .column(0)
+            .as_primitive_opt::<deltalake::arrow::datatypes::UInt64Type>()
+            .ok_or_else(|| Error::Internal("row hash bits are not UInt64".into()))?;
+        xor = bits.iter().flatten().fold(xor, |x, b| x ^ b);
+    }
+    Ok(format!("{rows}:{xor:016x}"))
+}
+
+/// Fail on a change set row whose `change_type` is not I, U or D, with the count and
+/// one such value.
+async fn check_change_types(df: &DataFrame, tag: &CommitTag) -> Result<()> {
+    let ct = cast(ident(CHANGE_TYPE), DataType::Utf8);
+    let bad = df
+        .clone()
+        .filter(
+            ct.clone()
+                .is_null()
+                .or(ct.clone().in_list(vec![lit("I"), lit("U"), lit("D")], true)),
+        )?
+        .aggregate(vec![], vec![count(lit(1)).alias("n"), min(ct).alias("v")])?
+        .collect()
+        .await?;
+    let Some(b) = bad.first().filter(|b| b.num_rows() > 0) else {
+        return Ok(());
+    };
+    let n = ScalarValue::try_from_array(b.column(0).as_ref(), 0)?;
+    let v = ScalarValue::try_from_array(b.column(1).as_ref(), 0)?;
+    if matches!(n, ScalarValue::Int64(Some(0))) {
+        return Ok(());
+    }
+    let shown = if v.is_null() {
+        "NULL".to_string()
+    } else {
+        format!("'{v}'")
+    };
+    Err(model_err(
+        tag,
+        format!("{n} rows of its change set have a change_type other than I, U or D (such as {shown})"),
+    ))
 }
 
 /// New files of a table, not yet committed: by snapshot_diff's one read of the

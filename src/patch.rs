@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use deltalake::DeltaTable;
 use deltalake::arrow::array::make_comparator;
-use deltalake::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array};
+use deltalake::arrow::array::{Array, ArrayRef, AsArray as _, BooleanArray, RecordBatch, UInt32Array};
 use deltalake::arrow::compute::SortOptions;
 use deltalake::arrow::compute::{concat_batches, filter_record_batch, interleave, take};
 use deltalake::arrow::datatypes::{DataType, SchemaRef};
@@ -52,6 +52,30 @@ pub struct Incoming {
     pub rows: RecordBatch,
     /// Per row: `false` when the row deletes its key instead of writing it.
     pub keep: Vec<bool>,
+    /// Per column: whether the incoming rows set it; a matched row keeps its own value
+    /// of the others (a merge sets them all; scd2 closing a version, its end).
+    pub sets: Vec<bool>,
+    /// A Boolean column of the table: only its rows where it is true match a key (scd2:
+    /// `is_current`, so a key's closed versions are left alone).
+    pub only_where: Option<usize>,
+    /// A column whose value, when a matched row has the incoming row's, means there is
+    /// nothing to do: the row is left alone and the incoming row counted as
+    /// [`Patched::same`] (scd2: `row_hash`, an unchanged version).
+    pub same_unless: Option<usize>,
+}
+
+impl Incoming {
+    /// Whole rows that replace the matched rows (a merge).
+    pub fn whole(rows: RecordBatch, keep: Vec<bool>) -> Incoming {
+        let sets = vec![true; rows.num_columns()];
+        Incoming {
+            rows,
+            keep,
+            sets,
+            only_where: None,
+            same_unless: None,
+        }
+    }
 }
 
 /// What [`patch`] did, ready to commit.
@@ -63,6 +87,11 @@ pub struct Patched {
     pub rows: u64,
     /// Kept incoming rows whose key no file holds: to be written as new files.
     pub inserts: RecordBatch,
+    /// Per incoming row: its key matched a row of the table.
+    pub found: Vec<bool>,
+    /// Per incoming row: a matched row had its [`Incoming::same_unless`] value, so
+    /// nothing was applied.
+    pub same: Vec<bool>,
     /// Column chunks copied as they were, and encoded again.
     pub copied: usize,
     pub encoded: usize,
@@ -233,6 +262,8 @@ pub async fn patch(
         adds: Vec::new(),
         rows: 0,
         inserts: RecordBatch::new_empty(schema.clone()),
+        found: Vec::new(),
+        same: vec![false; shared.incoming.rows.num_rows()],
         copied: 0,
         encoded: 0,
     };
@@ -242,6 +273,9 @@ pub async fn patch(
         clock.add(&out.clock);
         for j in out.found {
             found[j as usize] = true;
+        }
+        for j in out.same {
+            patched.same[j as usize] = true;
         }
         if !out.changed {
             untouched += 1;
@@ -259,6 +293,7 @@ pub async fn patch(
         .filter(|&j| !found[j as usize] && shared.incoming.keep[j as usize])
         .collect();
     patched.inserts = take_rows(&shared.incoming.rows, &inserts)?;
+    patched.found = found;
     tracing::debug!(
         "patched {} files in {:.1?} ({} column chunks copied, {} encoded; {untouched} read but unchanged; {clock})",
         patched.removes.len(),
@@ -289,6 +324,8 @@ struct Shared {
 struct FileOut {
     /// Incoming rows whose key this file holds.
     found: Vec<u32>,
+    /// Of those, the ones whose matched row has their `same_unless` value.
+    same: Vec<u32>,
     /// Whether any of its rows changed (else it stays as it is).
     changed: bool,
     file: Option<NewFile>,
@@ -358,7 +395,9 @@ fn patch_file(
 
     // Which rows of each row group an incoming key matches: (row, incoming row), in row order.
     let mut matches: Vec<Vec<(usize, u32)>> = Vec::with_capacity(groups);
+    let incoming = &shared.incoming;
     let mut found = Vec::new();
+    let mut same = Vec::new();
     for g in 0..groups {
         let keys = read(g, &shared.key_pos, None)?;
         let hits = match walk_in_order(shared, &keys)? {
@@ -374,13 +413,24 @@ fn patch_file(
                 hits
             }
         };
-        found.extend(hits.iter().map(|&(_, j)| j));
+        let hits = if hits.is_empty() || (incoming.only_where.is_none() && incoming.same_unless.is_none()) {
+            found.extend(hits.iter().map(|&(_, j)| j));
+            hits
+        } else {
+            screen(
+                incoming,
+                &hits,
+                |columns| read(g, columns, Some(&hits)),
+                &mut found,
+                &mut same,
+            )?
+        };
         matches.push(hits);
     }
     clock.lap(0);
-    let incoming = &shared.incoming;
-    let unchanged = |found| FileOut {
+    let unchanged = |found, same| FileOut {
         found,
+        same,
         changed: false,
         file: None,
         copied: 0,
@@ -388,12 +438,14 @@ fn patch_file(
         clock: Clock::default(),
     };
     if matches.iter().all(Vec::is_empty) {
-        return Ok(unchanged(found));
+        return Ok(unchanged(found, same));
     }
 
     // Which columns the matched rows change, row group by row group: only the matched
     // rows of the other columns are decoded to see.
-    let non_key: Vec<usize> = (0..width).filter(|c| !shared.key_pos.contains(c)).collect();
+    let non_key: Vec<usize> = (0..width)
+        .filter(|&c| !shared.key_pos.contains(&c) && incoming.sets[c])
+        .collect();
     let mut differs = vec![vec![false; width]; groups];
     let mut deletes = vec![false; groups];
     for g in 0..groups {
@@ -413,7 +465,7 @@ fn patch_file(
     let changed_columns: Vec<bool> = (0..width).map(|c| differs.iter().any(|d| d[c])).collect();
     let any_delete = deletes.iter().any(|&d| d);
     if !any_delete && !changed_columns.iter().any(|&c| c) {
-        return Ok(unchanged(found));
+        return Ok(unchanged(found, same));
     }
     // Chunks are copied with their page index; without one, every column is encoded.
     let paged = parquet
@@ -561,12 +613,61 @@ fn patch_file(
     clock.lap(5);
     Ok(FileOut {
         found,
+        same,
         changed: true,
         file,
         copied,
         encoded,
         clock,
     })
+}
+
+/// Of a row group's `hits` (row, incoming row), the ones to apply: the rows where the
+/// [`Incoming::only_where`] column is true (each of them `found`) whose
+/// [`Incoming::same_unless`] value differs from the incoming row's (the others are
+/// `same`). `read` gives the hit rows of the columns asked for, in row order.
+fn screen(
+    incoming: &Incoming,
+    hits: &[(usize, u32)],
+    read: impl Fn(&[usize]) -> Result<RecordBatch>,
+    found: &mut Vec<u32>,
+    same: &mut Vec<u32>,
+) -> Result<Vec<(usize, u32)>> {
+    let mut columns: Vec<usize> = incoming.only_where.into_iter().chain(incoming.same_unless).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let got = read(&columns)?;
+    let column_of = |c: usize| columns.iter().position(|&x| x == c).map(|p| got.column(p).clone());
+    let open: Option<BooleanArray> = match incoming.only_where.and_then(column_of) {
+        Some(a) => Some(
+            a.as_boolean_opt()
+                .ok_or_else(|| Error::Internal("the only_where column of a patch is not Boolean".into()))?
+                .clone(),
+        ),
+        None => None,
+    };
+    let equal: Option<BooleanArray> = match incoming.same_unless.and_then(|c| column_of(c).map(|a| (c, a))) {
+        Some((c, before)) => {
+            let js = UInt32Array::from(hits.iter().map(|&(_, j)| j).collect::<Vec<_>>());
+            let after = take(incoming.rows.column(c).as_ref(), &js, None)?;
+            let differs = deltalake::arrow::compute::kernels::cmp::distinct(&before, &after)?;
+            Some(deltalake::arrow::compute::not(&differs)?)
+        }
+        None => None,
+    };
+    let mut kept = Vec::with_capacity(hits.len());
+    for (h, &(i, j)) in hits.iter().enumerate() {
+        if open.as_ref().is_some_and(|o| !(o.is_valid(h) && o.value(h))) {
+            continue;
+        }
+        found.push(j);
+        if equal.as_ref().is_some_and(|e| e.value(h)) {
+            same.push(j);
+            continue;
+        }
+        kept.push((i, j));
+    }
+    Ok(kept)
 }
 
 /// The rows of a row group's `keys` that an incoming key matches, found by walking the

@@ -323,6 +323,8 @@ pub struct ModelMeta {
     pub partition_by: Vec<String>,
     /// Columns whose change opens a new scd2 version (default: every non-key column).
     pub tracked_columns: Option<Vec<String>>,
+    /// What an scd2 model's SQL returns: a full snapshot, or a change set.
+    pub scd2_input: Scd2Input,
     pub on_schema_change: OnSchemaChange,
     /// DataFusion settings for this model's query only (`[models.settings]`), by their
     /// full names (`datafusion.optimizer.prefer_hash_join`); checked when the project is read.
@@ -370,6 +372,19 @@ impl Materialization {
     pub fn is_incremental(self) -> bool {
         self != Materialization::Table
     }
+}
+
+/// What an scd2 model's SQL returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scd2Input {
+    /// The full current snapshot, one row per key: a key missing from it is closed.
+    #[default]
+    Snapshot,
+    /// This date's change set, one row per changed key with a `change_type` of `I`,
+    /// `U` or `D` (as a snapshot_diff model writes to `<model>_changes`): keys not in
+    /// it are left alone.
+    Changes,
 }
 
 /// What an incremental model does when its SQL's columns differ from the table's.
@@ -560,6 +575,8 @@ struct ModelFile {
     #[serde(default)]
     partition_by: Vec<String>,
     tracked_columns: Option<Vec<String>>,
+    #[serde(default)]
+    scd2_input: Option<Scd2Input>,
     #[serde(default)]
     on_schema_change: OnSchemaChange,
     #[serde(default)]
@@ -1409,6 +1426,7 @@ impl Project {
                         delete_when: m.delete_when,
                         partition_by: m.partition_by,
                         tracked_columns: m.tracked_columns,
+                        scd2_input: m.scd2_input.unwrap_or_default(),
                         on_schema_change: m.on_schema_change,
                         settings: model_settings(m.settings, &rel, &lines, &name, &mut self.diagnostics),
                         columns,
@@ -1495,6 +1513,7 @@ impl Project {
             delete_when: None,
             partition_by: Vec::new(),
             tracked_columns: None,
+            scd2_input: Scd2Input::Snapshot,
             on_schema_change: OnSchemaChange::Fail,
             settings: BTreeMap::new(),
             columns: Vec::new(),
@@ -1543,6 +1562,7 @@ impl Project {
                     delete_when: None,
                     partition_by: vec!["biz_date".into()],
                     tracked_columns: None,
+                    scd2_input: Scd2Input::Snapshot,
                     on_schema_change: OnSchemaChange::Fail,
                     settings: BTreeMap::new(),
                     columns: generated

@@ -868,7 +868,46 @@ fn scd2_project() -> TempProject {
 #[test]
 fn scd2_keeps_every_version_as_a_zipper_table() {
     let p = scd2_project();
-    let after = [
+    let after = scd2_expected();
+    for (date, want) in &after {
+        run_date(&p, date);
+        assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, want), "after {date}");
+        // Running the same date twice changes nothing.
+        run_date(&p, date);
+        assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, want), "after a re-run of {date}");
+    }
+
+    // Dates, not strings; a boolean flag.
+    assert_eq!(
+        csv(
+            &p,
+            "SELECT arrow_typeof(valid_from) AS f, arrow_typeof(valid_to) AS t, arrow_typeof(is_current) AS c \
+             FROM foundation.customer_history LIMIT 1"
+        ),
+        "f,t,c\nDate32,Date32,Boolean\n"
+    );
+    // The version valid on a date.
+    assert_eq!(
+        csv(
+            &p,
+            "SELECT cust_id, segment, mobile FROM foundation.customer_history \
+             WHERE valid_from <= DATE '2024-07-02' AND DATE '2024-07-02' < valid_to ORDER BY cust_id"
+        ),
+        rows(
+            "cust_id,segment,mobile",
+            &["C1,AFFLUENT,138001", "C2,AFFLUENT,138002", "C4,MASS,138004"]
+        )
+    );
+
+    // A backfill of the four dates in one command builds the same history.
+    let backfill = scd2_project();
+    run_ok(&backfill, &["run", "--from", D1, "--to", D4]);
+    assert_eq!(csv(&backfill, SCD2_Q), rows(SCD2_H, &after[3].1));
+}
+
+/// The history [`scd2_project`]'s snapshots give, after each date.
+fn scd2_expected() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
         (
             D1,
             vec![
@@ -913,41 +952,269 @@ fn scd2_keeps_every_version_as_a_zipper_table() {
                 "C4,WEALTH,138004,2024-07-04,9999-12-31,true",
             ],
         ),
+    ]
+}
+
+/// [`scd2_project`]'s customers kept by a snapshot_diff model, whose change set feeds
+/// `customer_history` (every column tracked) and `customer_segments` (only `segment`).
+fn scd2_changes_project() -> TempProject {
+    let p = scd2_project();
+    let from_changes = "SELECT cust_id, segment, mobile, change_type FROM foundation.customer_current_changes \
+                        WHERE biz_date = $biz_date\n";
+    models(
+        &p,
+        "customer",
+        "[[models]]\nname = \"customer_current\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"cust_id\"]\n\n\
+         [[models]]\nname = \"customer_history\"\nmaterialization = \"scd2\"\nunique_key = [\"cust_id\"]\n\
+         scd2_input = \"changes\"\n\n\
+         [[models]]\nname = \"customer_segments\"\nmaterialization = \"scd2\"\nunique_key = [\"cust_id\"]\n\
+         scd2_input = \"changes\"\ntracked_columns = [\"segment\"]\n",
+        &[
+            (
+                "customer_current",
+                "SELECT cust_id, segment, mobile FROM src.core_customer WHERE biz_date = $biz_date\n",
+            ),
+            ("customer_history", from_changes),
+            ("customer_segments", from_changes),
+        ],
+    );
+    p
+}
+
+#[test]
+fn scd2_fed_a_change_set_keeps_the_same_history_closing_versions_in_place() {
+    let p = scd2_changes_project();
+    let segments_q = "SELECT cust_id, segment, valid_from, valid_to FROM foundation.customer_segments \
+                      ORDER BY cust_id, valid_from";
+    let segments_h = "cust_id,segment,valid_from,valid_to";
+    let segments = [
+        vec![
+            "C1,MASS,2024-07-01,9999-12-31",
+            "C2,AFFLUENT,2024-07-01,9999-12-31",
+            "C3,MASS,2024-07-01,9999-12-31",
+        ],
+        // C1's segment changed, C3 gone, C4 new.
+        vec![
+            "C1,MASS,2024-07-01,2024-07-02",
+            "C1,AFFLUENT,2024-07-02,9999-12-31",
+            "C2,AFFLUENT,2024-07-01,9999-12-31",
+            "C3,MASS,2024-07-01,2024-07-02",
+            "C4,MASS,2024-07-02,9999-12-31",
+        ],
+        // C2's mobile changed (an update of the change set, not of the segment): no
+        // version; C3 back.
+        vec![
+            "C1,MASS,2024-07-01,2024-07-02",
+            "C1,AFFLUENT,2024-07-02,9999-12-31",
+            "C2,AFFLUENT,2024-07-01,9999-12-31",
+            "C3,MASS,2024-07-01,2024-07-02",
+            "C3,MASS,2024-07-03,9999-12-31",
+            "C4,MASS,2024-07-02,9999-12-31",
+        ],
+        // C1's mobile turned NULL (no version); C4's segment changed.
+        vec![
+            "C1,MASS,2024-07-01,2024-07-02",
+            "C1,AFFLUENT,2024-07-02,9999-12-31",
+            "C2,AFFLUENT,2024-07-01,9999-12-31",
+            "C3,MASS,2024-07-01,2024-07-02",
+            "C3,MASS,2024-07-03,9999-12-31",
+            "C4,MASS,2024-07-02,2024-07-04",
+            "C4,WEALTH,2024-07-04,9999-12-31",
+        ],
     ];
-    for (date, want) in &after {
+    let after = scd2_expected();
+    for ((date, want), seg) in after.iter().zip(&segments) {
         run_date(&p, date);
+        // The same zipper table as from the full snapshots.
         assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, want), "after {date}");
-        // Running the same date twice changes nothing.
+        assert_eq!(csv(&p, segments_q), rows(segments_h, seg), "segments after {date}");
+        let versions = commits(&p, "foundation.customer_history").len();
+        // Running the same date twice changes nothing, and commits nothing.
         run_date(&p, date);
         assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, want), "after a re-run of {date}");
+        assert_eq!(
+            csv(&p, segments_q),
+            rows(segments_h, seg),
+            "segments after a re-run of {date}"
+        );
+        assert_eq!(
+            commits(&p, "foundation.customer_history").len(),
+            versions,
+            "a re-run of {date} committed"
+        );
     }
 
-    // Dates, not strings; a boolean flag.
-    assert_eq!(
-        csv(
-            &p,
-            "SELECT arrow_typeof(valid_from) AS f, arrow_typeof(valid_to) AS t, arrow_typeof(is_current) AS c \
-             FROM foundation.customer_history LIMIT 1"
-        ),
-        "f,t,c\nDate32,Date32,Boolean\n"
-    );
-    // The version valid on a date.
-    assert_eq!(
-        csv(
-            &p,
-            "SELECT cust_id, segment, mobile FROM foundation.customer_history \
-             WHERE valid_from <= DATE '2024-07-02' AND DATE '2024-07-02' < valid_to ORDER BY cust_id"
-        ),
-        rows(
-            "cust_id,segment,mobile",
-            &["C1,AFFLUENT,138001", "C2,AFFLUENT,138002", "C4,MASS,138004"]
-        )
-    );
+    // D4 closed C1 and C4 in place (their files rewritten with every column but the
+    // version's end copied) and opened their new versions.
+    let log = commits(&p, "foundation.customer_history");
+    let info = log
+        .last()
+        .unwrap()
+        .iter()
+        .find_map(|a| a.get("commitInfo"))
+        .unwrap()
+        .clone();
+    let metrics = &info["operationMetrics"];
+    assert_eq!(metrics["num_closed_versions"], 2, "{info}");
+    assert_eq!(metrics["num_opened_versions"], 2, "{info}");
+    assert!(metrics["num_copied_column_chunks"].as_u64().unwrap() > 0, "{info}");
+    assert_eq!(info["lakemart.biz_date"], D4, "{info}");
+    assert!(info["lakemart.changes_applied"].is_string(), "{info}");
 
-    // A backfill of the four dates in one command builds the same history.
-    let backfill = scd2_project();
+    // An earlier date cannot be applied again on top of a later one: an error that
+    // says how to do it, and the history as it was.
+    let r = p.run(&["run", "--date", D2, "--select", "foundation.customer_history"]);
+    assert_ne!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        said.contains("already holds business date 2024-07-04") && said.contains("lakemart restore"),
+        "{said}"
+    );
+    assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, &after[3].1));
+    // Restored to D3, D4 applies again, to the same history.
+    run_ok(&p, &["restore", "foundation.customer_history", "--to-date", D3]);
+    assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, &after[2].1));
+    run_ok(&p, &["run", "--date", D4, "--select", "foundation.customer_history"]);
+    assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, &after[3].1));
+
+    // A backfill of the four dates in one command builds the same histories.
+    let backfill = scd2_changes_project();
     run_ok(&backfill, &["run", "--from", D1, "--to", D4]);
     assert_eq!(csv(&backfill, SCD2_Q), rows(SCD2_H, &after[3].1));
+    assert_eq!(csv(&backfill, segments_q), rows(segments_h, &segments[3]));
+}
+
+#[test]
+fn scd2_fed_a_change_set_takes_new_columns_by_merge() {
+    let p = scd2_changes_project();
+    let toml = "[[models]]\nname = \"customer_current\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"cust_id\"]\n\n\
+                [[models]]\nname = \"customer_history\"\nmaterialization = \"scd2\"\nunique_key = [\"cust_id\"]\n\
+                scd2_input = \"changes\"\non_schema_change = \"append_new_columns\"\n";
+    let after = scd2_expected();
+    p.write("models/foundation/customer.toml", toml);
+    std::fs::remove_file(p.path().join("sql/foundation/customer/customer_segments.sql")).unwrap();
+    run_date(&p, D1);
+    run_date(&p, D2);
+    // From D3 the history also keeps a code derived from the segment.
+    set_sql(
+        &p,
+        "customer",
+        "customer_history",
+        "SELECT cust_id, segment, mobile, lower(segment) AS segment_code, change_type \
+         FROM foundation.customer_current_changes WHERE biz_date = $biz_date\n",
+    );
+    for (date, want) in &after[2..] {
+        run_date(&p, date);
+        assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, want), "after {date}");
+        let log = commits(&p, "foundation.customer_history");
+        let info = log
+            .last()
+            .unwrap()
+            .iter()
+            .find_map(|a| a.get("commitInfo"))
+            .unwrap()
+            .clone();
+        // Files without the new column are not patched: one Delta MERGE.
+        assert_eq!(info["operation"], "MERGE", "{info}");
+        assert!(info["lakemart.changes_applied"].is_string(), "{info}");
+        // A re-run commits nothing.
+        run_date(&p, date);
+        assert_eq!(
+            commits(&p, "foundation.customer_history").len(),
+            log.len(),
+            "a re-run of {date} committed"
+        );
+    }
+    assert_eq!(
+        csv(
+            &p,
+            "SELECT cust_id, valid_from, segment_code FROM foundation.customer_history \
+             WHERE valid_from >= DATE '2024-07-03' ORDER BY cust_id, valid_from"
+        ),
+        rows(
+            "cust_id,valid_from,segment_code",
+            &[
+                "C1,2024-07-04,affluent",
+                "C2,2024-07-03,affluent",
+                "C3,2024-07-03,mass",
+                "C4,2024-07-04,wealth"
+            ]
+        )
+    );
+}
+
+#[test]
+fn scd2_fed_a_change_set_refuses_what_it_cannot_apply() {
+    let p = project("customer", CUSTOMER, &[(D1, "C1,MASS,138001\nC2,AFFLUENT,138002\n")]);
+    let toml = "[[models]]\nname = \"customer_history\"\nmaterialization = \"scd2\"\nunique_key = [\"cust_id\"]\n\
+                scd2_input = \"changes\"\n";
+    let sql = |change_type: &str| {
+        format!(
+            "SELECT cust_id, segment, mobile, {change_type} AS change_type FROM src.core_customer \
+             WHERE biz_date = $biz_date\n"
+        )
+    };
+    // No change_type: caught before any data moves.
+    models(
+        &p,
+        "customer",
+        toml,
+        &[(
+            "customer_history",
+            "SELECT cust_id, segment, mobile FROM src.core_customer WHERE biz_date = $biz_date\n",
+        )],
+    );
+    let r = p.run(&["compile"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        format!("{}{}", r.stdout, r.stderr).contains("needs a column 'change_type'"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    // A change type that is not I, U or D.
+    set_sql(
+        &p,
+        "customer",
+        "customer_history",
+        &sql("CASE WHEN cust_id = 'C1' THEN 'X' ELSE 'I' END"),
+    );
+    let (code, events, _) = run_json(&p, &["run", "--date", D1]);
+    assert_ne!(code, 0);
+    let e = failed_error(&events, "foundation.customer_history");
+    assert!(
+        e.contains("1 rows of its change set have a change_type other than I, U or D (such as 'X')"),
+        "{e}"
+    );
+    // A first build from a day's updates would miss the keys that did not change.
+    set_sql(
+        &p,
+        "customer",
+        "customer_history",
+        &sql("CASE WHEN cust_id = 'C1' THEN 'U' ELSE 'I' END"),
+    );
+    let (code, events, _) = run_json(&p, &["run", "--date", D1]);
+    assert_ne!(code, 0);
+    let e = failed_error(&events, "foundation.customer_history");
+    assert!(
+        e.contains("with 1 updates or deletes") && e.contains("--full-refresh"),
+        "{e}"
+    );
+    // Nothing was written.
+    assert!(!p.lakehouse().join("foundation/customer_history").exists());
+    // Every row an insert: the first versions.
+    set_sql(&p, "customer", "customer_history", &sql("'I'"));
+    run_date(&p, D1);
+    assert_eq!(
+        csv(&p, SCD2_Q),
+        rows(
+            SCD2_H,
+            &[
+                "C1,MASS,138001,2024-07-01,9999-12-31,true",
+                "C2,AFFLUENT,138002,2024-07-01,9999-12-31,true"
+            ]
+        )
+    );
 }
 
 #[test]
