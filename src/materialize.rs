@@ -658,44 +658,45 @@ impl Incremental<'_> {
     async fn scd2(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
         let keys = self.meta.unique_key.clone();
         let fed = fed_changes(self.meta);
-        let table = match merge_schema {
-            true => {
-                self.add_new_columns(table, &stored_output(self.meta, df.schema().as_arrow()))
-                    .await?
-            }
-            false => table,
-        };
-        let merge_schema = false;
+        let output = stored_output(self.meta, df.schema().as_arrow());
         let names = self.output_names_of_plan();
         let mut digest = None;
-        let snapshot = if fed {
+        let mut table = table;
+        // A change set is held in memory (when it fits) until the end, reservation too.
+        let (snapshot, _held) = if fed {
             let changes = versions_hashed(df, &self.tracked(&names))?;
-            // Held in memory when it fits: checked, hashed and applied from there.
-            let held = match merge_schema {
-                false => self.hold_change_set(&table, changes.clone(), &names).await?,
-                true => None,
-            };
+            let mut held = self.hold_change_set(&table, changes.clone(), &names).await?;
             let changes = match &held {
                 Some((rows, _)) => SessionContext::new_with_state(self.state.clone()).read_batch(rows.clone())?,
                 None => changes,
             };
             check_change_types(&changes, self.tag).await?;
             check_unique(&changes, &keys, self.tag).await?;
+            check_keys_not_null(&changes, &keys, self.tag).await?;
             let d = change_set_digest(&changes, &keys).await?;
+            // Before anything is committed (new columns too): a refused date leaves the
+            // history as it was.
             if let Some(done) = self.already_applied(&table, &d).await? {
                 return Ok(done);
             }
-            if let Some((rows, memory)) = held
+            if merge_schema {
+                table = self.add_new_columns(table, &output).await?;
+            }
+            if let Some((rows, memory)) = held.as_mut()
                 && let Some(done) = self.close_in_place(&table, rows, memory, &d).await?
             {
                 return Ok(done);
             }
             digest = Some(d);
-            changes
+            (changes, held)
         } else {
             check_unique(&df, &keys, self.tag).await?;
-            hashed(df, &self.tracked(&names))?
+            if merge_schema {
+                table = self.add_new_columns(table, &output).await?;
+            }
+            (hashed(df, &self.tracked(&names))?, None)
         };
+        let merge_schema = false;
         let today = date_lit(days_since_epoch(self.tag.biz_date));
 
         // Keys whose open version has other tracked values: their new version is inserted
@@ -837,6 +838,7 @@ impl Incremental<'_> {
     /// changes alone, the keys that did not change that day would be missing.
     async fn first_change_set(&self, df: &DataFrame) -> Result<()> {
         check_change_types(df, self.tag).await?;
+        check_keys_not_null(df, &self.meta.unique_key, self.tag).await?;
         let others = df.clone().filter(ident(CHANGE_TYPE).not_eq(lit("I")))?.count().await?;
         if others == 0 {
             return Ok(());
@@ -914,8 +916,11 @@ impl Incremental<'_> {
         let table_schema = table.snapshot()?.snapshot().arrow_schema();
         let mut typed: Vec<Expr> = Vec::new();
         for c in names.iter().map(String::as_str).chain(["row_hash"]) {
-            let t = table_schema.field_with_name(c)?.data_type().clone();
-            typed.push(cast(ident(c), t).alias(c));
+            // A column new to the table keeps its own type (it is added with it).
+            typed.push(match table_schema.field_with_name(c) {
+                Ok(f) => cast(ident(c), f.data_type().clone()).alias(c),
+                Err(_) => ident(c),
+            });
         }
         typed.push(cast(ident(CHANGE_TYPE), DataType::Utf8).alias(CHANGE_TYPE));
         let pool = self.state.runtime_env().memory_pool.clone();
@@ -935,8 +940,8 @@ impl Incremental<'_> {
     async fn close_in_place(
         &self,
         table: &DeltaTable,
-        rows: RecordBatch,
-        mut memory: MemoryReservation,
+        rows: &RecordBatch,
+        memory: &mut MemoryReservation,
         digest: &str,
     ) -> Result<Option<WriteOutcome>> {
         let keys = &self.meta.unique_key;
@@ -947,9 +952,6 @@ impl Incremental<'_> {
         let Some(range) = key_range(&ctx.read_batch(rows.clone())?, &keys[0]).await? else {
             return unchanged(table, "the change set is empty").map(Some);
         };
-        if range.has_null_keys() {
-            return Ok(None);
-        }
         let column = |name: &str| {
             rows.column_by_name(name)
                 .cloned()
@@ -986,8 +988,7 @@ impl Incremental<'_> {
                 same_unless: table_schema.index_of("row_hash").ok(),
             };
             let cores = self.state.config().target_partitions();
-            let Some(done) =
-                patch::patch(table, &touched, incoming, keys, &self.tag.run_id, &mut memory, cores).await?
+            let Some(done) = patch::patch(table, &touched, incoming, keys, &self.tag.run_id, memory, cores).await?
             else {
                 return Ok(None);
             };
@@ -1837,6 +1838,25 @@ async fn change_set_digest(changes: &DataFrame, keys: &[String]) -> Result<Strin
         xor = bits.iter().flatten().fold(xor, |x, b| x ^ b);
     }
     Ok(format!("{rows}:{xor:016x}"))
+}
+
+/// Fail on change set rows with a NULL in a key column (a snapshot_diff model's change
+/// set never has one: its snapshot is refused first), with the count.
+async fn check_keys_not_null(df: &DataFrame, keys: &[String], tag: &CommitTag) -> Result<()> {
+    let Some(null) = keys.iter().map(|k| ident(k).is_null()).reduce(Expr::or) else {
+        return Ok(());
+    };
+    let n = df.clone().filter(null)?.count().await?;
+    if n == 0 {
+        return Ok(());
+    }
+    Err(model_err(
+        tag,
+        format!(
+            "{n} rows of its change set have a NULL key ({}): there is no version of theirs to close or open",
+            keys.join(", ")
+        ),
+    ))
 }
 
 /// Fail on a change set row whose `change_type` is not I, U or D, with the count and

@@ -1125,22 +1125,35 @@ fn scd2_fed_a_change_set_takes_new_columns_by_merge() {
             "a re-run of {date} committed"
         );
     }
-    assert_eq!(
-        csv(
-            &p,
-            "SELECT cust_id, valid_from, segment_code FROM foundation.customer_history \
-             WHERE valid_from >= DATE '2024-07-03' ORDER BY cust_id, valid_from"
-        ),
-        rows(
-            "cust_id,valid_from,segment_code",
-            &[
-                "C1,2024-07-04,affluent",
-                "C2,2024-07-03,affluent",
-                "C3,2024-07-03,mass",
-                "C4,2024-07-04,wealth"
-            ]
-        )
+    let codes_q = "SELECT cust_id, valid_from, segment_code FROM foundation.customer_history \
+                   WHERE valid_from >= DATE '2024-07-03' ORDER BY cust_id, valid_from";
+    let codes = rows(
+        "cust_id,valid_from,segment_code",
+        &[
+            "C1,2024-07-04,affluent",
+            "C2,2024-07-03,affluent",
+            "C3,2024-07-03,mass",
+            "C4,2024-07-04,wealth",
+        ],
     );
+    assert_eq!(csv(&p, codes_q), codes);
+
+    // Another new column and an earlier date: refused before anything is committed,
+    // the new column included (a commit of it tagged D2 would make D2 the latest date).
+    set_sql(
+        &p,
+        "customer",
+        "customer_history",
+        "SELECT cust_id, segment, mobile, lower(segment) AS segment_code, upper(segment) AS segment_name, \
+         change_type FROM foundation.customer_current_changes WHERE biz_date = $biz_date\n",
+    );
+    let versions = commits(&p, "foundation.customer_history").len();
+    let r = p.run(&["run", "--date", D2, "--select", "foundation.customer_history"]);
+    assert_ne!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(format!("{}{}", r.stdout, r.stderr).contains("already holds business date 2024-07-04"));
+    assert_eq!(commits(&p, "foundation.customer_history").len(), versions);
+    assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, &after[3].1));
+    assert_eq!(csv(&p, codes_q), codes);
 }
 
 #[test]
@@ -1200,6 +1213,18 @@ fn scd2_fed_a_change_set_refuses_what_it_cannot_apply() {
         e.contains("with 1 updates or deletes") && e.contains("--full-refresh"),
         "{e}"
     );
+    // A key that is NULL.
+    set_sql(
+        &p,
+        "customer",
+        "customer_history",
+        "SELECT CASE WHEN cust_id = 'C1' THEN NULL ELSE cust_id END AS cust_id, segment, mobile, \
+         'I' AS change_type FROM src.core_customer WHERE biz_date = $biz_date\n",
+    );
+    let (code, events, _) = run_json(&p, &["run", "--date", D1]);
+    assert_ne!(code, 0);
+    let e = failed_error(&events, "foundation.customer_history");
+    assert!(e.contains("1 rows of its change set have a NULL key (cust_id)"), "{e}");
     // Nothing was written.
     assert!(!p.lakehouse().join("foundation/customer_history").exists());
     // Every row an insert: the first versions.
