@@ -683,6 +683,19 @@ fn walk_in_order(shared: &Shared, keys: &RecordBatch) -> Result<Option<Vec<(usiz
     if n == 0 || column.null_count() > 0 {
         return Ok(None);
     }
+    // String keys (account numbers) are compared as bytes, without a comparator call
+    // per comparison: on a 40M-row table that was most of the walk.
+    if let (Some(own), Some(theirs)) = (column.as_string_opt::<i32>(), incoming.as_string_opt::<i32>())
+        && incoming.null_count() == 0
+    {
+        return Ok(walk_bytes(
+            |i| own.value(i).as_bytes(),
+            n,
+            |p| theirs.value(p).as_bytes(),
+            theirs.len(),
+            &shared.order,
+        ));
+    }
     let order = SortOptions {
         descending: false,
         nulls_first: true,
@@ -718,6 +731,48 @@ fn walk_in_order(shared: &Shared, keys: &RecordBatch) -> Result<Option<Vec<(usiz
         }
     }
     Ok(Some(hits))
+}
+
+/// [`walk_in_order`] over byte-string keys: `own(i)` of the row group (`n` rows),
+/// `theirs(p)` of the sorted incoming keys (`m`). `None` when the row group's keys are
+/// not strictly ascending.
+fn walk_bytes<'a>(
+    own: impl Fn(usize) -> &'a [u8],
+    n: usize,
+    theirs: impl Fn(usize) -> &'a [u8],
+    m: usize,
+    order: &[u32],
+) -> Option<Vec<(usize, u32)>> {
+    if !(1..n).all(|i| own(i - 1) < own(i)) {
+        return None;
+    }
+    // The first incoming key not below the row group's first.
+    let first = own(0);
+    let (mut lo, mut hi) = (0, m);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if theirs(mid) < first {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut p = lo;
+    let mut hits = Vec::new();
+    for i in 0..n {
+        let key = own(i);
+        while p < m && theirs(p) < key {
+            p += 1;
+        }
+        if p == m {
+            break;
+        }
+        if theirs(p) == key {
+            hits.push((i, order[p]));
+            p += 1;
+        }
+    }
+    Some(hits)
 }
 
 /// Time spent in each step of patching files: finding the keys, comparing the matched
