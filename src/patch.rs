@@ -1001,6 +1001,32 @@ fn timestamp(micros: Option<i64>, utc: bool, upper: bool) -> Option<serde_json::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_walk_finds_the_incoming_keys_of_an_ordered_row_group() {
+        let own = ["A02", "A05", "A07", "A10"];
+        // Sorted incoming keys and the incoming row of each.
+        let theirs = ["A01", "A05", "A06", "A10", "A11"];
+        let order = [4, 0, 3, 1, 2];
+        let hits = walk_bytes(
+            |i| own[i].as_bytes(),
+            own.len(),
+            |p| theirs[p].as_bytes(),
+            theirs.len(),
+            &order,
+        );
+        assert_eq!(hits, Some(vec![(1, 0), (3, 1)]));
+        // A row group with a repeated key is not walked (the hash table is probed).
+        let repeated = ["A02", "A05", "A05"];
+        let none = walk_bytes(|i| repeated[i].as_bytes(), 3, |p| theirs[p].as_bytes(), 5, &order);
+        assert_eq!(none, None);
+        // No incoming key in the row group's range.
+        let late = ["B1", "B2"];
+        assert_eq!(
+            walk_bytes(|i| late[i].as_bytes(), 2, |p| theirs[p].as_bytes(), 5, &order),
+            Some(vec![])
+        );
+    }
     use deltalake::arrow::array::{
         BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray,
         TimestampMicrosecondArray,
