@@ -359,6 +359,15 @@ impl Incremental<'_> {
         commit_properties(self.tag)
     }
 
+    /// [`Incremental::props`], recording the change set `digest` an scd2 history fed
+    /// one applies ([`CHANGES_APPLIED`]).
+    fn props_applying(&self, digest: Option<&str>) -> CommitProperties {
+        match digest {
+            Some(d) => crate::store::commit_properties_with(self.tag, [(CHANGES_APPLIED.to_string(), d.into())]),
+            None => self.props(),
+        }
+    }
+
     /// First build, --full-refresh, or `sync` after a schema change: the table is
     /// replaced by this run's rows.
     async fn initial(self, df: DataFrame) -> Result<WriteOutcome> {
@@ -401,10 +410,7 @@ impl Incremental<'_> {
         } else {
             df
         };
-        let mut props = match digest {
-            Some(d) => crate::store::commit_properties_with(self.tag, [(CHANGES_APPLIED.to_string(), d.into())]),
-            None => self.props(),
-        };
+        let mut props = self.props_applying(digest.as_deref());
         if m == Materialization::Append {
             props = props.with_application_transaction(Transaction::new(self.app_id(), 1));
         }
@@ -696,7 +702,6 @@ impl Incremental<'_> {
             }
             (hashed(df, &self.tracked(&names))?, None)
         };
-        let merge_schema = false;
         let today = date_lit(days_since_epoch(self.tag.biz_date));
 
         // Keys whose open version has other tracked values: their new version is inserted
@@ -756,10 +761,7 @@ impl Incremental<'_> {
             .unwrap_or(lit(false))
             .and(t_col("is_current").is_true());
         let open_end = date_lit(open_end_days());
-        let props = match digest {
-            Some(d) => crate::store::commit_properties_with(self.tag, [(CHANGES_APPLIED.to_string(), d.into())]),
-            None => self.props(),
-        };
+        let props = self.props_applying(digest.as_deref());
         // A change set's delete has no row hash: it closes its key's open version whatever it holds.
         let differs = Expr::BinaryExpr(deltalake::datafusion::logical_expr::BinaryExpr::new(
             Box::new(t_col("row_hash")),
@@ -770,7 +772,6 @@ impl Incremental<'_> {
             .merge(source, predicate)
             .with_source_alias("s")
             .with_target_alias("t")
-            .with_merge_schema(merge_schema)
             .with_session_state(Arc::new(state))
             .with_commit_properties(props)
             .when_matched_update(|u| {
@@ -895,15 +896,6 @@ impl Incremental<'_> {
         ))
     }
 
-    /// Apply a change set (`rows`, as [`Incremental::hold_change_set`] holds it, with its
-    /// reservation `memory`) to a history by closing versions in place: the open version of
-    /// each changed key whose row hash differs (every one, for a delete) gets `valid_to`
-    /// = the date and `is_current` = false, in a rewrite of its file that copies every
-    /// other column chunk as it is ([`patch::patch`]); the new versions of inserted and
-    /// updated keys (unless their open version already has their hash) are written as
-    /// new files, in key order; one commit. The keys outside the change set's key range
-    /// are not read. `None` when this path does not apply (the rows do not fit the
-    /// memory pool, a NULL key, the table's layout): the caller merges.
     /// The change set (`changes`: the stored columns `names`, `row_hash` and
     /// `change_type`) in the table's types, in memory, with its reservation; `None`
     /// when it does not fit the memory pool.
@@ -937,6 +929,15 @@ impl Incremental<'_> {
         }
     }
 
+    /// Apply a change set (`rows`, as [`Incremental::hold_change_set`] holds it, with its
+    /// reservation `memory`) to a history by closing versions in place: the open version of
+    /// each changed key whose row hash differs (every one, for a delete) gets `valid_to`
+    /// = the date and `is_current` = false, in a rewrite of its file that copies every
+    /// other column chunk as it is ([`patch::patch`]); the new versions of inserted and
+    /// updated keys (unless their open version already has their hash) are written as
+    /// new files, in key order; one commit. Only the files of the change set's key range
+    /// are read. `None` when the table's layout does not allow it ([`patch::patch`]):
+    /// the caller merges.
     async fn close_in_place(
         &self,
         table: &DeltaTable,
@@ -961,7 +962,15 @@ impl Incremental<'_> {
 
         // The versions to close: the table's columns, of which only the key, the row
         // hash (to compare) and the two set are filled.
-        let (mut fields, mut columns, mut sets) = (Vec::new(), Vec::new(), Vec::new());
+        // Every column nullable: the columns not filled are NULL.
+        let schema = Arc::new(Schema::new(
+            table_schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+        ));
+        let (mut columns, mut sets) = (Vec::new(), Vec::new());
         for f in table_schema.fields() {
             let name = f.name().as_str();
             let values: ArrayRef = match name {
@@ -971,10 +980,9 @@ impl Incremental<'_> {
                 _ => new_null_array(f.data_type(), n),
             };
             sets.push(matches!(name, "valid_to" | "is_current"));
-            fields.push(f.as_ref().clone().with_nullable(true));
             columns.push(values);
         }
-        let closing = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+        let closing = RecordBatch::try_new(schema.clone(), columns)?;
         let touched = files_in_range(table, &keys[0], &range)?;
         let (mut removes, mut adds, mut rows_out) = (Vec::new(), Vec::new(), 0u64);
         let (mut found, mut same) = (vec![false; n], vec![false; n]);
@@ -1016,14 +1024,7 @@ impl Incremental<'_> {
                 _ => deltalake::arrow::compute::take(column(name)?.as_ref(), &picked, None)?,
             });
         }
-        let schema = Schema::new(
-            table_schema
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone().with_nullable(true))
-                .collect::<Vec<_>>(),
-        );
-        let versions = RecordBatch::try_new(Arc::new(schema), columns)?;
+        let versions = RecordBatch::try_new(schema, columns)?;
         if m > 0 {
             let sorted = ctx
                 .read_batch(versions)?

@@ -675,7 +675,6 @@ fn screen(
 /// group's keys are in strictly ascending order (as lakemart writes keyed tables).
 /// `None`: not in order, or a key of several columns; the caller probes the hash table.
 fn walk_in_order(shared: &Shared, keys: &RecordBatch) -> Result<Option<Vec<(usize, u32)>>> {
-    use std::cmp::Ordering::{Equal, Greater, Less};
     let ([column], [incoming]) = (keys.columns(), shared.sorted_keys.as_slice()) else {
         return Ok(None);
     };
@@ -684,7 +683,7 @@ fn walk_in_order(shared: &Shared, keys: &RecordBatch) -> Result<Option<Vec<(usiz
         return Ok(None);
     }
     // String keys (account numbers) are compared as bytes, without a comparator call
-    // per comparison: on a 40M-row table that was most of the walk.
+    // per comparison (about a seventh of the walk's time on a 40M-row table).
     if let (Some(own), Some(theirs)) = (column.as_string_opt::<i32>(), incoming.as_string_opt::<i32>())
         && incoming.null_count() == 0
     {
@@ -701,12 +700,38 @@ fn walk_in_order(shared: &Shared, keys: &RecordBatch) -> Result<Option<Vec<(usiz
         nulls_first: true,
     };
     let own = make_comparator(column.as_ref(), column.as_ref(), order)?;
-    if !(1..n).all(|i| own(i - 1, i) == Less) {
-        return Ok(None);
-    }
     let cmp = make_comparator(column.as_ref(), incoming.as_ref(), order)?;
+    Ok(walk(n, incoming.len(), own, cmp, &shared.order))
+}
+
+/// [`walk_in_order`] over byte-string keys: `own(i)` of the row group (`n` rows),
+/// `theirs(p)` of the sorted incoming keys (`m`). `None` when the row group's keys are
+/// not strictly ascending.
+fn walk_bytes<'a>(
+    own: impl Fn(usize) -> &'a [u8],
+    n: usize,
+    theirs: impl Fn(usize) -> &'a [u8],
+    m: usize,
+    order: &[u32],
+) -> Option<Vec<(usize, u32)>> {
+    walk(n, m, |a, b| own(a).cmp(own(b)), |i, p| own(i).cmp(theirs(p)), order)
+}
+
+/// The walk of [`walk_in_order`]: `own(a, b)` compares rows of the row group (`n` rows),
+/// `cmp(i, p)` row `i` with sorted incoming key `p` (`m` keys, incoming row `order[p]`).
+/// `None` when the row group's keys are not strictly ascending.
+fn walk(
+    n: usize,
+    m: usize,
+    own: impl Fn(usize, usize) -> std::cmp::Ordering,
+    cmp: impl Fn(usize, usize) -> std::cmp::Ordering,
+    order: &[u32],
+) -> Option<Vec<(usize, u32)>> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    if !(1..n).all(|i| own(i - 1, i) == Less) {
+        return None;
+    }
     // The first incoming key not below the row group's first.
-    let m = incoming.len();
     let (mut lo, mut hi) = (0, m);
     while lo < hi {
         let mid = (lo + hi) / 2;
@@ -726,48 +751,6 @@ fn walk_in_order(shared: &Shared, keys: &RecordBatch) -> Result<Option<Vec<(usiz
             break;
         }
         if cmp(i, p) == Equal {
-            hits.push((i, shared.order[p]));
-            p += 1;
-        }
-    }
-    Ok(Some(hits))
-}
-
-/// [`walk_in_order`] over byte-string keys: `own(i)` of the row group (`n` rows),
-/// `theirs(p)` of the sorted incoming keys (`m`). `None` when the row group's keys are
-/// not strictly ascending.
-fn walk_bytes<'a>(
-    own: impl Fn(usize) -> &'a [u8],
-    n: usize,
-    theirs: impl Fn(usize) -> &'a [u8],
-    m: usize,
-    order: &[u32],
-) -> Option<Vec<(usize, u32)>> {
-    if !(1..n).all(|i| own(i - 1) < own(i)) {
-        return None;
-    }
-    // The first incoming key not below the row group's first.
-    let first = own(0);
-    let (mut lo, mut hi) = (0, m);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if theirs(mid) < first {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    let mut p = lo;
-    let mut hits = Vec::new();
-    for i in 0..n {
-        let key = own(i);
-        while p < m && theirs(p) < key {
-            p += 1;
-        }
-        if p == m {
-            break;
-        }
-        if theirs(p) == key {
             hits.push((i, order[p]));
             p += 1;
         }
