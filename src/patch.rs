@@ -30,10 +30,14 @@ use deltalake::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
 };
 use deltalake::parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
-use deltalake::parquet::basic::Compression;
+use deltalake::parquet::basic::{Compression, Encoding, Type as PhysicalType};
+use deltalake::parquet::column::page::Page;
 use deltalake::parquet::column::writer::ColumnCloseResult;
+use deltalake::parquet::errors::Result as ParquetResult;
 use deltalake::parquet::file::metadata::PageIndexPolicy;
+use deltalake::parquet::file::metadata::ParquetMetaData;
 use deltalake::parquet::file::properties::WriterProperties;
+use deltalake::parquet::file::serialized_reader::SerializedPageReader;
 use deltalake::parquet::file::writer::SerializedFileWriter;
 use futures::{StreamExt as _, TryStreamExt as _};
 
@@ -399,10 +403,21 @@ fn patch_file(
     let mut found = Vec::new();
     let mut same = Vec::new();
     for g in 0..groups {
-        let keys = read(g, &shared.key_pos, None)?;
-        let hits = match walk_in_order(shared, &keys)? {
-            Some(hits) => hits,
-            None => {
+        let walked = match walk_pages(shared, &bytes, &parquet, g) {
+            Ok(hits) => hits,
+            Err(e) => return Err(Error::Delta(e.into())),
+        };
+        let keys = match walked {
+            Some(_) => None,
+            None => Some(read(g, &shared.key_pos, None)?),
+        };
+        let hits = match (
+            walked,
+            keys.as_ref().map(|k| walk_in_order(shared, k)).transpose()?.flatten(),
+        ) {
+            (Some(hits), _) | (None, Some(hits)) => hits,
+            (None, None) => {
+                let keys = keys.ok_or_else(|| Error::Internal("keys not read".into()))?;
                 let rows = converter.convert_columns(keys.columns())?;
                 let mut hits = Vec::new();
                 for (i, row) in rows.iter().enumerate() {
@@ -670,6 +685,128 @@ fn screen(
     Ok(kept)
 }
 
+/// [`walk_in_order`] straight off the pages of row group `group`'s key column chunk, for
+/// the common case of a one-column string key stored PLAIN without NULLs (as lakemart
+/// writes keyed tables: no dictionary for a unique key): each value is compared where
+/// it lies in the decompressed page, with no Arrow array built and no UTF-8 check (the
+/// file was written from valid strings; only equality and byte order matter here).
+/// On a 40M-row history that was most of the time spent finding its keys. `None`
+/// when the chunk is not so (another encoding, a NULL, a dictionary page, a nested or
+/// non-string column) or its keys are not strictly ascending: the caller decodes them.
+fn walk_pages(
+    shared: &Shared,
+    bytes: &Bytes,
+    parquet: &ParquetMetaData,
+    group: usize,
+) -> ParquetResult<Option<Vec<(usize, u32)>>> {
+    let ([key], [incoming]) = (shared.key_pos.as_slice(), shared.sorted_keys.as_slice()) else {
+        return Ok(None);
+    };
+    let Some(theirs) = incoming.as_string_opt::<i32>().filter(|a| a.null_count() == 0) else {
+        return Ok(None);
+    };
+    let row_group = parquet.row_group(group);
+    if parquet.file_metadata().schema_descr().num_columns() != row_group.num_columns()
+        || *key >= row_group.num_columns()
+    {
+        return Ok(None);
+    }
+    let chunk = row_group.column(*key);
+    let descr = chunk.column_descr();
+    let no_nulls = chunk.statistics().and_then(|s| s.null_count_opt()) == Some(0);
+    if descr.physical_type() != PhysicalType::BYTE_ARRAY || descr.max_rep_level() != 0 || !no_nulls {
+        return Ok(None);
+    }
+    let levels = descr.max_def_level() > 0;
+    let rows = usize::try_from(row_group.num_rows()).unwrap_or(0);
+    let (m, order) = (theirs.len(), &shared.order);
+    let mut hits = Vec::new();
+    let mut p = 0;
+    let mut i = 0usize;
+    // The last key of the page before, to check the order across pages.
+    let mut last: Option<Vec<u8>> = None;
+    for page in SerializedPageReader::new(Arc::new(bytes.clone()), chunk, rows, None)? {
+        let (buf, n, start) = match page? {
+            Page::DataPage {
+                buf,
+                num_values,
+                encoding: Encoding::PLAIN,
+                def_level_encoding,
+                ..
+            } => {
+                // Definition levels (all 1: no NULLs), RLE behind a 4-byte length.
+                let start = match (levels, def_level_encoding) {
+                    (false, _) => 0,
+                    (true, Encoding::RLE) => match buf.get(..4) {
+                        Some(l) => 4 + u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
+                        None => return Ok(None),
+                    },
+                    (true, _) => return Ok(None),
+                };
+                (buf, num_values as usize, start)
+            }
+            Page::DataPageV2 {
+                buf,
+                num_values,
+                encoding: Encoding::PLAIN,
+                num_nulls: 0,
+                def_levels_byte_len,
+                rep_levels_byte_len,
+                ..
+            } => (
+                buf,
+                num_values as usize,
+                (def_levels_byte_len + rep_levels_byte_len) as usize,
+            ),
+            _ => return Ok(None),
+        };
+        let mut prev: Option<&[u8]> = last.as_deref();
+        let mut at = start;
+        for _ in 0..n {
+            // A PLAIN byte array: a 4-byte little-endian length, then the bytes.
+            let Some(v) = buf.get(at..at + 4).and_then(|l| {
+                let len = u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                buf.get(at + 4..at + 4 + len)
+            }) else {
+                return Ok(None);
+            };
+            at += 4 + v.len();
+            match prev {
+                Some(before) if before >= v => return Ok(None),
+                Some(_) => {}
+                // The first incoming key not below the row group's first.
+                None => p = first_not_below(m, |q| v > theirs.value(q).as_bytes()),
+            }
+            prev = Some(v);
+            while p < m && v > theirs.value(p).as_bytes() {
+                p += 1;
+            }
+            if p < m && v == theirs.value(p).as_bytes() {
+                hits.push((i, order[p]));
+                p += 1;
+            }
+            i += 1;
+        }
+        last = prev.map(<[u8]>::to_vec);
+    }
+    Ok((i == rows).then_some(hits))
+}
+
+/// The first of `0..m` for which `below` is false, `below` being true up to some
+/// point and false after it.
+fn first_not_below(m: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, m);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if below(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 /// The rows of a row group's `keys` that an incoming key matches, found by walking the
 /// row group beside the sorted incoming keys, when the key is one column and the row
 /// group's keys are in strictly ascending order (as lakemart writes keyed tables).
@@ -732,16 +869,7 @@ fn walk(
         return None;
     }
     // The first incoming key not below the row group's first.
-    let (mut lo, mut hi) = (0, m);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if cmp(0, mid) == Greater {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    let mut p = lo;
+    let mut p = first_not_below(m, |q| cmp(0, q) == Greater);
     let mut hits = Vec::new();
     for i in 0..n {
         while p < m && cmp(i, p) == Greater {
@@ -1015,6 +1143,90 @@ mod tests {
         TimestampMicrosecondArray,
     };
     use deltalake::arrow::datatypes::{Field, Schema, TimeUnit};
+
+    /// What the file tasks share, for incoming rows `(acct_no)` of `keys` (any order).
+    fn shared_for(keys: &[&str]) -> Shared {
+        let schema = Arc::new(Schema::new(vec![Field::new("acct_no", DataType::Utf8, true)]));
+        let rows = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(keys.to_vec())) as ArrayRef]).unwrap();
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        order.sort_by_key(|&j| keys[j as usize]);
+        let sorted: Vec<&str> = order.iter().map(|&j| keys[j as usize]).collect();
+        Shared {
+            lookup: HashMap::new(),
+            sorted_keys: vec![Arc::new(StringArray::from(sorted)) as ArrayRef],
+            order,
+            incoming: Incoming::whole(rows, vec![true; keys.len()]),
+            key_pos: vec![0],
+            key_types: vec![DataType::Utf8],
+            indexed: 32,
+        }
+    }
+
+    /// A Parquet file of one row group of `(acct_no, n)`, 4 rows a page.
+    fn file_of(keys: &[Option<&str>], props: deltalake::parquet::file::properties::WriterPropertiesBuilder) -> Bytes {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("acct_no", DataType::Utf8, true),
+            Field::new("n", DataType::Int32, true),
+        ]));
+        let n = Int32Array::from_iter_values(0..keys.len() as i32);
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(keys.to_vec())), Arc::new(n)],
+        )
+        .unwrap();
+        let props = props
+            .set_data_page_row_count_limit(4)
+            .set_write_batch_size(4)
+            .set_compression(Compression::SNAPPY)
+            .build();
+        let mut out = Vec::new();
+        let mut writer = deltalake::parquet::arrow::ArrowWriter::try_new(&mut out, schema, Some(props)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        Bytes::from(out)
+    }
+
+    fn walked(file: &Bytes, shared: &Shared) -> Option<Vec<(usize, u32)>> {
+        let meta = ArrowReaderMetadata::load(file, ArrowReaderOptions::new()).unwrap();
+        walk_pages(shared, file, meta.metadata(), 0).unwrap()
+    }
+
+    #[test]
+    fn a_page_walk_finds_the_incoming_keys_where_they_lie_in_the_pages() {
+        use deltalake::parquet::file::properties::{WriterProperties, WriterVersion};
+        let own: Vec<String> = (0..30).map(|i| format!("A{:03}", 2 * i)).collect();
+        let own: Vec<Option<&str>> = own.iter().map(|k| Some(k.as_str())).collect();
+        // Incoming: before the first key, on page edges, between keys, after the last.
+        let shared = shared_for(&["A058", "A000", "A001", "A008", "A007", "A099", "A030"]);
+        let plain = || WriterProperties::builder().set_dictionary_enabled(false);
+        // Row 0 is incoming row 1, row 4 (a page's first) row 3, row 15 row 6, row 29 row 0.
+        let expected = Some(vec![(0, 1), (4, 3), (15, 6), (29, 0)]);
+        assert_eq!(walked(&file_of(&own, plain()), &shared), expected);
+        let v2 = || plain().set_writer_version(WriterVersion::PARQUET_2_0);
+        assert_eq!(
+            walked(&file_of(&own, v2().set_encoding(Encoding::PLAIN)), &shared),
+            expected
+        );
+        // Not walked off the pages (the caller decodes the keys): another encoding (V2's
+        // default for strings without a dictionary), a dictionary, a NULL, keys out of order.
+        assert_eq!(walked(&file_of(&own, v2()), &shared), None);
+        let dictionary = WriterProperties::builder().set_dictionary_enabled(true);
+        assert_eq!(walked(&file_of(&own, dictionary), &shared), None);
+        let mut with_null = own.clone();
+        with_null[7] = None;
+        assert_eq!(walked(&file_of(&with_null, plain()), &shared), None);
+        let mut unordered = own.clone();
+        unordered.swap(9, 10);
+        assert_eq!(walked(&file_of(&unordered, plain()), &shared), None);
+        // Out of order across a page edge (rows 3 and 4).
+        let mut edge = own.clone();
+        edge.swap(3, 4);
+        assert_eq!(walked(&file_of(&edge, plain()), &shared), None);
+        // A repeated key is not strictly ascending.
+        let mut repeated = own.clone();
+        repeated[12] = repeated[11];
+        assert_eq!(walked(&file_of(&repeated, plain()), &shared), None);
+    }
 
     fn batch() -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
