@@ -403,29 +403,23 @@ fn patch_file(
     let mut found = Vec::new();
     let mut same = Vec::new();
     for g in 0..groups {
-        let walked = match walk_pages(shared, &bytes, &parquet, g) {
-            Ok(hits) => hits,
-            Err(e) => return Err(Error::Delta(e.into())),
-        };
-        let keys = match walked {
-            Some(_) => None,
-            None => Some(read(g, &shared.key_pos, None)?),
-        };
-        let hits = match (
-            walked,
-            keys.as_ref().map(|k| walk_in_order(shared, k)).transpose()?.flatten(),
-        ) {
-            (Some(hits), _) | (None, Some(hits)) => hits,
-            (None, None) => {
-                let keys = keys.ok_or_else(|| Error::Internal("keys not read".into()))?;
-                let rows = converter.convert_columns(keys.columns())?;
-                let mut hits = Vec::new();
-                for (i, row) in rows.iter().enumerate() {
-                    if let Some(&j) = shared.lookup.get(row.as_ref()) {
-                        hits.push((i, j));
+        let hits = match walk_pages(shared, &bytes, &parquet, g).map_err(|e| Error::Delta(e.into()))? {
+            Some(hits) => hits,
+            None => {
+                let keys = read(g, &shared.key_pos, None)?;
+                match walk_in_order(shared, &keys)? {
+                    Some(hits) => hits,
+                    None => {
+                        let rows = converter.convert_columns(keys.columns())?;
+                        let mut hits = Vec::new();
+                        for (i, row) in rows.iter().enumerate() {
+                            if let Some(&j) = shared.lookup.get(row.as_ref()) {
+                                hits.push((i, j));
+                            }
+                        }
+                        hits
                     }
                 }
-                hits
             }
         };
         let hits = if hits.is_empty() || (incoming.only_where.is_none() && incoming.same_unless.is_none()) {
@@ -719,12 +713,9 @@ fn walk_pages(
     }
     let levels = descr.max_def_level() > 0;
     let rows = usize::try_from(row_group.num_rows()).unwrap_or(0);
-    let (m, order) = (theirs.len(), &shared.order);
-    let mut hits = Vec::new();
-    let mut p = 0;
-    let mut i = 0usize;
-    // The last key of the page before, to check the order across pages.
-    let mut last: Option<Vec<u8>> = None;
+    // The decompressed pages, and where each value lies in them: (page, start, end).
+    let mut pages = Vec::new();
+    let mut values: Vec<(u32, u32, u32)> = Vec::with_capacity(rows);
     for page in SerializedPageReader::new(Arc::new(bytes.clone()), chunk, rows, None)? {
         let (buf, n, start) = match page? {
             Page::DataPage {
@@ -760,36 +751,40 @@ fn walk_pages(
             ),
             _ => return Ok(None),
         };
-        let mut prev: Option<&[u8]> = last.as_deref();
-        let mut at = start;
+        let (Ok(page), Ok(mut at)) = (u32::try_from(pages.len()), u32::try_from(start)) else {
+            return Ok(None);
+        };
         for _ in 0..n {
             // A PLAIN byte array: a 4-byte little-endian length, then the bytes.
-            let Some(v) = buf.get(at..at + 4).and_then(|l| {
-                let len = u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
-                buf.get(at + 4..at + 4 + len)
-            }) else {
+            let here = at as usize;
+            let Some(len) = buf
+                .get(here..here + 4)
+                .map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]))
+            else {
                 return Ok(None);
             };
-            at += 4 + v.len();
-            match prev {
-                Some(before) if before >= v => return Ok(None),
-                Some(_) => {}
-                // The first incoming key not below the row group's first.
-                None => p = first_not_below(m, |q| v > theirs.value(q).as_bytes()),
+            let end = at.saturating_add(4).saturating_add(len);
+            if end as usize > buf.len() {
+                return Ok(None);
             }
-            prev = Some(v);
-            while p < m && v > theirs.value(p).as_bytes() {
-                p += 1;
-            }
-            if p < m && v == theirs.value(p).as_bytes() {
-                hits.push((i, order[p]));
-                p += 1;
-            }
-            i += 1;
+            values.push((page, at + 4, end));
+            at = end;
         }
-        last = prev.map(<[u8]>::to_vec);
+        pages.push(buf);
     }
-    Ok((i == rows).then_some(hits))
+    if values.len() != rows {
+        return Ok(None);
+    }
+    Ok(walk_bytes(
+        |i| {
+            let (page, start, end) = values[i];
+            &pages[page as usize][start as usize..end as usize]
+        },
+        rows,
+        |p| theirs.value(p).as_bytes(),
+        theirs.len(),
+        &shared.order,
+    ))
 }
 
 /// The first of `0..m` for which `below` is false, `below` being true up to some
