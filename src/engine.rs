@@ -233,6 +233,24 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
+/// Hand the heap's free memory back to the kernel before one big allocation: the
+/// binary tells glibc's malloc to keep up to 1 GiB of free heap for reuse (main.rs),
+/// which would otherwise stay resident beside it (a 40M-row table's fingerprints,
+/// 1 GB, after the table's write: 2.3 GB of RSS).
+pub fn release_free_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim only returns free pages of malloc's own heaps to the
+        // kernel; it takes malloc's locks, and no memory in use is touched.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_size;

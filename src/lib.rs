@@ -29,6 +29,7 @@ pub mod datatest;
 pub mod docs;
 pub mod engine;
 pub mod error;
+pub mod fingerprint;
 pub mod generator;
 pub mod history;
 pub mod ledger;

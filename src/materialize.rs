@@ -42,6 +42,7 @@ use futures::StreamExt;
 
 use crate::engine;
 use crate::error::{Error, Result, df_message};
+use crate::fingerprint;
 use crate::patch::{self, Touched};
 use crate::project::{Layer, Materialization, ModelMeta, OnSchemaChange, Scd2Input};
 use crate::rowdiff;
@@ -470,8 +471,9 @@ impl Incremental<'_> {
         crate::store::outcome(&written).await
     }
 
-    /// Keep the keys of a snapshot_diff table just built whole, so that the next
-    /// business date reads them bucket by bucket ([`rowdiff::KeyKeeper`]).
+    /// Keep the keys of a snapshot_diff table just built whole for the next business
+    /// date: its fingerprints ([`fingerprint`]), or, for a partitioned table, its keys
+    /// bucket by bucket ([`rowdiff::KeyKeeper`]).
     async fn keep_keys(&self, table: &DeltaTable) -> Result<()> {
         let Some(version) = table.version() else {
             return Ok(());
@@ -481,6 +483,21 @@ impl Incremental<'_> {
         let keys = &self.meta.unique_key;
         let key_types = key_types(&df, keys)?;
         let df = key_hashes(df, keys, &key_types, table_hash_bits())?;
+        let store = table.log_store().object_store(None);
+        if table.snapshot()?.metadata().partition_columns().is_empty() {
+            // Its fingerprints, when the memory pool can hold them (else the next date
+            // compares in buckets, and reads the table's keys then).
+            let pool = self.state.runtime_env().memory_pool.clone();
+            let memory = MemoryConsumer::new("snapshot_diff fingerprints").register(&pool);
+            let streams = df.execute_stream_partitioned().await?;
+            let rows = table_rows(table)?;
+            if let Ok(prints) = fingerprint::Fingerprints::of_table(streams, keys.len(), rows, true, &memory).await? {
+                let description = fingerprint::describe(keys, &key_types);
+                let temp = prints.write(&store, &self.tag.run_id, &description).await?;
+                fingerprint::keep(&store, &temp, version).await;
+            }
+            return Ok(());
+        }
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let disk = self.state.runtime_env().disk_manager.clone();
         let count = rowdiff::buckets_for(table_rows(table)?);
@@ -488,7 +505,6 @@ impl Incremental<'_> {
         let Ok(buckets) = rowdiff::Bucketed::split(streams, keys.len(), count, &disk).await? else {
             return Ok(());
         };
-        let store = table.log_store().object_store(None);
         let mut keeper = rowdiff::KeyKeeper::new(store, &self.tag.run_id, schema)?;
         buckets.keep_all(&mut keeper).await?;
         keeper.keep(version, true).await;
@@ -1111,6 +1127,16 @@ impl Incremental<'_> {
         let new_keys = key_hashes(df.clone(), &keys, &key_types, row_hash_bits(&hashed_columns))?;
         let keys_schema: SchemaRef = Arc::new(new_keys.schema().as_arrow().clone());
         let store = table.log_store().object_store(None);
+        let unpartitioned = table.snapshot()?.metadata().partition_columns().is_empty();
+        // The snapshot's changes go onto the version compared with, whose prints the
+        // memory pool can hold: one pass checks every row against them.
+        if let (true, false, true, Some(p), Some(v)) = (current, merge_schema, unpartitioned, &previous, base)
+            && let Some(outcome) = self
+                .diff_by_fingerprints(&table, &snapshot, p, v, &all, &types, &key_types)
+                .await?
+        {
+            return Ok(outcome);
+        }
         // The table's side: the keys kept for the version compared with, or its own.
         let kept = match (&previous, base) {
             (Some(_), Some(v)) => rowdiff::KeptKeys::open(&store, v, &keys_schema).await?,
@@ -1145,7 +1171,6 @@ impl Incremental<'_> {
         // with was written, one read of it writes its files (uncommitted) as its keys
         // are bucketed; the changed rows are then read back from those files.
         // (One writer's flush is one file only when the table is not partitioned.)
-        let unpartitioned = table.snapshot()?.metadata().partition_columns().is_empty();
         let speculate = current && !merge_schema && unpartitioned && kept.as_ref().is_none_or(|k| k.whole);
         let (new_keys, written) = if speculate {
             let (bucketed, written) = self
@@ -1248,19 +1273,7 @@ impl Incremental<'_> {
                 let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
                 Ok(kctx.read_batch(batch)?)
             };
-            let typed = |df: DataFrame| -> Result<DataFrame> {
-                let has = |c: &str| df.schema().fields().iter().any(|f| f.name() == c);
-                let mut cols: Vec<Expr> = all
-                    .iter()
-                    .zip(&types)
-                    .map(|(c, t)| {
-                        let v = if has(c) { ident(c) } else { lit(ScalarValue::Null) };
-                        cast(v, t.clone()).alias(c.as_str())
-                    })
-                    .collect();
-                cols.push(ident("change_type"));
-                Ok(df.select(cols)?)
-            };
+            let typed = |df: DataFrame| change_rows(df, &all, &types);
             let rows_of = |keyed: DataFrame, side: DataFrame| -> Result<DataFrame> {
                 let left: Vec<&str> = probe.iter().map(String::as_str).collect();
                 let right: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -1339,6 +1352,331 @@ impl Incremental<'_> {
         outcome
     }
 
+    /// snapshot_diff by the fingerprints of the version compared with, `base`
+    /// ([`fingerprint`]): one pass over the snapshot checks each row against them,
+    /// takes the changed rows into the change set and, when `base` was written whole,
+    /// writes the snapshot's files. The prints are those kept for `base`, or else read
+    /// off `previous` (its version). None when the memory pool cannot hold them, or a
+    /// key is NULL or repeated: the comparison by buckets then runs, and says what is
+    /// wrong.
+    #[allow(clippy::too_many_arguments)]
+    async fn diff_by_fingerprints(
+        &self,
+        table: &DeltaTable,
+        snapshot: &DataFrame,
+        previous: &DataFrame,
+        base: u64,
+        all: &[String],
+        types: &[DataType],
+        key_types: &[DataType],
+    ) -> Result<Option<WriteOutcome>> {
+        let keys = &self.meta.unique_key;
+        let model = &self.tag.model;
+        let store = table.log_store().object_store(None);
+        let description = fingerprint::describe(keys, key_types);
+        let runtime = self.state.runtime_env().clone();
+        let memory = MemoryConsumer::new("snapshot_diff fingerprints").register(&runtime.memory_pool);
+        let started = std::time::Instant::now();
+        let held = match fingerprint::Fingerprints::open(&store, base, &description, &memory).await? {
+            Err(fingerprint::Missing::None) => {
+                let streams = key_hashes(previous.clone(), keys, key_types, table_hash_bits())?
+                    .execute_stream_partitioned()
+                    .await?;
+                fingerprint::Fingerprints::of_table(streams, keys.len(), table_rows(table)?, true, &memory).await?
+            }
+            opened => opened,
+        };
+        let prints = match held {
+            Ok(p) => p,
+            Err(fingerprint::Missing::TooBig(bytes)) => {
+                tracing::info!(
+                    "{model}: the fingerprints of version {base} need {} MiB, more than the memory pool \
+                     holds (--memory-limit); comparing keys in buckets on disk instead",
+                    bytes >> 20
+                );
+                return Ok(None);
+            }
+            Err(fingerprint::Missing::None) => return Ok(None),
+        };
+        tracing::debug!(
+            "{model}: holding {} fingerprints of version {base} ({:.1?})",
+            prints.len(),
+            started.elapsed()
+        );
+        let write_files = prints.whole;
+        let probe = Arc::new(fingerprint::Probe::new(prints));
+        let (pass, written) = self
+            .write_and_probe(table, snapshot, all, key_types, &probe, write_files)
+            .await?;
+        let checked = match pass {
+            Some((found, spills)) => Arc::into_inner(probe)
+                .ok_or_else(|| Error::Internal("a snapshot_diff task outlived its pass".into()))?
+                .finish(found)
+                .map(|c| (c, spills)),
+            None => None,
+        };
+        let Some((checked, spills)) = checked else {
+            // A NULL or repeated key: the comparison by buckets names it.
+            discard(&store, &written).await;
+            return Ok(None);
+        };
+        let (changed, inserted, gone) = (checked.changed, checked.inserted(), checked.gone.len());
+        tracing::debug!(
+            "{model}: snapshot_diff checked the snapshot in {:.1?}: {inserted} new, {changed} changed, {gone} gone",
+            started.elapsed()
+        );
+        let whole = write_files && rewrite_whole(table, changed + inserted, gone)?;
+        let gone_keys = checked.gone.clone();
+        // The next version's prints are written while the change set is.
+        let writing = {
+            let (store, run_id, description) = (store.clone(), self.tag.run_id.clone(), description.clone());
+            tokio::spawn(async move { checked.write(&store, &run_id, &description, whole).await })
+        };
+        let mut committing = false;
+        let outcome = async {
+            // The change set: the snapshot's rows checked new or changed, and the
+            // previous version's rows of the keys gone (with Parquet filter pushdown,
+            // only their key columns are decoded for the other rows).
+            let mut state = self.state.clone();
+            state.config_mut().options_mut().execution.parquet.pushdown_filters = true;
+            let kctx = SessionContext::new_with_state(state.clone());
+            let schema = spills
+                .first()
+                .map(|s| s.schema().clone())
+                .ok_or_else(|| Error::Internal("snapshot_diff's pass had no partition".into()))?;
+            let spills: Vec<Arc<dyn PartitionStream>> = spills.into_iter().map(|p| Arc::new(p) as _).collect();
+            let picked = kctx.read_table(Arc::new(StreamingTable::try_new(schema, spills)?))?;
+            let mut changes = change_rows(picked, all, types)?;
+            if gone > 0 {
+                let key_columns = keys
+                    .iter()
+                    .zip(key_types)
+                    .map(|(k, t)| cast(ident(k), t.clone()))
+                    .collect();
+                // The version compared with is the table's current one, scanned with
+                // pushdown (a provider takes it from the session it is made in).
+                let rows = kctx
+                    .read_table(engine::provider(&kctx, table).await?)?
+                    .filter(fingerprint::key_in(gone_keys, key_columns))?
+                    .with_column("change_type", lit("D"))?;
+                changes = changes.union(change_rows(rows, all, types)?)?;
+            }
+            self.write_changes(changes, &state).await?;
+            tracing::debug!(
+                "{model}: snapshot_diff wrote the change set at {:.1?}",
+                started.elapsed()
+            );
+            if whole {
+                let removes: Vec<Remove> = table
+                    .snapshot()?
+                    .log_data()
+                    .into_iter()
+                    .map(|f| f.remove_action(true))
+                    .collect();
+                committing = true;
+                let version = self
+                    .commit_rewrite(
+                        table,
+                        removes,
+                        written.adds.clone(),
+                        written.rows,
+                        None,
+                        Notes::default(),
+                    )
+                    .await?;
+                return Ok(WriteOutcome {
+                    version,
+                    rows: (changed + inserted + gone) as u64,
+                    note: None,
+                });
+            }
+            discard(&store, &written).await;
+            committing = true;
+            let ctx = SessionContext::new_with_state(self.state.clone());
+            self.apply_change_set(table.clone(), &ctx, keys, all, false).await
+        }
+        .await;
+        if let (Err(_), false) = (&outcome, committing) {
+            discard(&store, &written).await;
+        }
+        // Applied or empty, the table's keys are now the snapshot's.
+        match (writing.await, &outcome) {
+            (Ok(Ok(temp)), Ok(o)) => fingerprint::keep(&store, &temp, o.version).await,
+            (Ok(Ok(temp)), Err(_)) => fingerprint::discard(&store, &temp).await,
+            (Ok(Err(e)), _) => tracing::warn!("{model}: the fingerprints are not kept ({e})"),
+            (Err(e), _) => tracing::warn!("{model}: the fingerprints are not kept ({e})"),
+        }
+        outcome.map(Some)
+    }
+
+    /// Read the snapshot once: check each row's key and row hash against `probe`,
+    /// spilling the new and changed rows (in the table's types, with `change_type`), and,
+    /// when `write_files`, write every row as new files of `table`, uncommitted. What
+    /// each partition found and its spill, or None when a key is NULL; the files are
+    /// returned either way, to be committed or discarded.
+    async fn write_and_probe(
+        &self,
+        table: &DeltaTable,
+        snapshot: &DataFrame,
+        columns: &[String],
+        key_types: &[DataType],
+        probe: &Arc<fingerprint::Probe>,
+        write_files: bool,
+    ) -> Result<(Option<(Vec<fingerprint::Found>, Vec<rowdiff::Spilled>)>, Written)> {
+        let keys = &self.meta.unique_key;
+        let (typed, key_at, hash_at) = self.typed_snapshot(table, snapshot, columns)?;
+        let mut fields: Vec<Field> = typed.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("change_type", DataType::Utf8, false));
+        let change_schema: SchemaRef = Arc::new(Schema::new(fields));
+        let disk = self.state.runtime_env().disk_manager.clone();
+        let started = std::time::Instant::now();
+        let mut writers = tokio::task::JoinSet::new();
+        // Set by the task that meets a NULL key: the others stop too.
+        let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = |e: &dyn std::fmt::Display| Error::Internal(format!("snapshot_diff's check stopped: {e}"));
+        for (part, mut stream) in typed.execute_stream_partitioned().await?.into_iter().enumerate() {
+            // No file rolls but ours: each flush is one file, so its rows are known.
+            let mut writer = match write_files {
+                true => Some(keyed_writer(table, keys)?.with_target_file_size(0)),
+                false => None,
+            };
+            let mut out = rowdiff::SpillOut::new(&disk, &change_schema, "snapshot_diff change set")?;
+            let (probe, key_at, key_types, schema, refused) = (
+                probe.clone(),
+                key_at.clone(),
+                key_types.to_vec(),
+                change_schema.clone(),
+                refused.clone(),
+            );
+            writers.spawn(async move {
+                let mut done = Written::default();
+                let (mut rows, mut first) = (0u64, 0u64);
+                let mut found = fingerprint::Found::default();
+                // A batch is checked on a blocking thread while the next is read and written.
+                type Check = (fingerprint::Found, Result<Option<RecordBatch>>);
+                let mut checking: Option<tokio::task::JoinHandle<Check>> = None;
+                let settle = |c: Check, out: &mut rowdiff::SpillOut| -> Result<fingerprint::Found> {
+                    if let Some(b) = c.1? {
+                        out.write(&b)?;
+                    }
+                    Ok(c.0)
+                };
+                while let Some(batch) = stream.next().await {
+                    let batch = batch?;
+                    let n = batch.num_rows() as u64;
+                    if n == 0 {
+                        continue;
+                    }
+                    let key_columns = key_at
+                        .iter()
+                        .zip(&key_types)
+                        .map(|(&i, t)| cast_array(batch.column(i), t))
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                    if key_columns.iter().any(|k| k.null_count() > 0) {
+                        refused.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if refused.load(std::sync::atomic::Ordering::Relaxed) {
+                        if let Some(w) = writer.as_mut() {
+                            w.reset();
+                        }
+                        return Ok((done, None));
+                    }
+                    if let Some(c) = checking.take() {
+                        found = settle(c.await.map_err(|e| stopped(&e))?, &mut out)?;
+                    }
+                    let (probe, schema, rows_in) = (probe.clone(), schema.clone(), batch.clone());
+                    let mut f = std::mem::take(&mut found);
+                    checking = Some(tokio::task::spawn_blocking(move || {
+                        let checked = rowdiff::bits_of_hashes(rows_in.column(hash_at))
+                            .map_err(Error::from)
+                            .and_then(|bits| probe.check(&key_columns, &(Arc::new(bits) as ArrayRef), &mut f))
+                            .and_then(|kinds| fingerprint::changed_rows(&rows_in, &kinds, &schema));
+                        (f, checked)
+                    }));
+                    rows += n;
+                    if let Some(w) = writer.as_mut() {
+                        w.write(batch).await?;
+                        if w.buffer_len() as u64 >= KEYED_FILE_SIZE {
+                            flush_file(w, part, first..rows, &mut done).await?;
+                            first = rows;
+                        }
+                    }
+                }
+                if let Some(c) = checking {
+                    found = settle(c.await.map_err(|e| stopped(&e))?, &mut out)?;
+                }
+                if let Some(w) = writer.as_mut()
+                    && rows > first
+                {
+                    flush_file(w, part, first..rows, &mut done).await?;
+                }
+                Ok::<_, Error>((done, Some((found, out.finish()?))))
+            });
+        }
+        let mut written = Written::default();
+        let mut parts = Some((Vec::new(), Vec::new()));
+        let mut failed = None;
+        while let Some(done) = writers.join_next().await {
+            match done.map_err(|e| stopped(&e)).and_then(|d| d) {
+                Ok((d, part)) => {
+                    written.files.extend(d.files);
+                    written.adds.extend(d.adds);
+                    written.rows += d.rows;
+                    match (part, parts.as_mut()) {
+                        (Some((found, spill)), Some((f, s))) => {
+                            f.push(found);
+                            s.push(spill);
+                        }
+                        _ => parts = None,
+                    }
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = failed {
+            discard(&table.log_store().object_store(None), &written).await;
+            return Err(e);
+        }
+        tracing::debug!(
+            "{}: checked the snapshot's rows{} in {:.1?}",
+            self.tag.model,
+            if write_files {
+                format!(" and wrote {} as {} files", written.rows, written.adds.len())
+            } else {
+                String::new()
+            },
+            started.elapsed()
+        );
+        Ok((parts, written))
+    }
+
+    /// The snapshot's `columns` in the table's types, and where its key columns and its
+    /// `row_hash` are.
+    fn typed_snapshot(
+        &self,
+        table: &DeltaTable,
+        snapshot: &DataFrame,
+        columns: &[String],
+    ) -> Result<(DataFrame, Vec<usize>, usize)> {
+        let table_schema = table.snapshot()?.snapshot().arrow_schema();
+        let typed = columns
+            .iter()
+            .map(|c| Ok(cast(ident(c), table_schema.field_with_name(c)?.data_type().clone()).alias(c.as_str())))
+            .collect::<Result<Vec<_>>>()?;
+        let typed = snapshot.clone().select(typed)?;
+        let at = |c: &str| {
+            typed
+                .schema()
+                .index_of_column_by_name(None, c)
+                .ok_or_else(|| Error::Internal(format!("no column {c}")))
+        };
+        let key_at: Vec<usize> = self.meta.unique_key.iter().map(|k| at(k)).collect::<Result<_>>()?;
+        let hash_at = at("row_hash")?;
+        Ok((typed, key_at, hash_at))
+    }
+
     /// Read the snapshot once for two ends: write its rows (`columns`, in the table's
     /// types) as new files of `table`, uncommitted, and split their keys (as
     /// `key_types`) and row hash bits, with where each row is ([`rowdiff::POSITION`]),
@@ -1354,20 +1692,7 @@ impl Incremental<'_> {
         count: usize,
     ) -> Result<(std::result::Result<rowdiff::Bucketed, rowdiff::Refused>, Written)> {
         let keys = &self.meta.unique_key;
-        let table_schema = table.snapshot()?.snapshot().arrow_schema();
-        let typed = columns
-            .iter()
-            .map(|c| Ok(cast(ident(c), table_schema.field_with_name(c)?.data_type().clone()).alias(c.as_str())))
-            .collect::<Result<Vec<_>>>()?;
-        let typed = snapshot.clone().select(typed)?;
-        let at = |c: &str| {
-            typed
-                .schema()
-                .index_of_column_by_name(None, c)
-                .ok_or_else(|| Error::Internal(format!("no column {c}")))
-        };
-        let key_at: Vec<usize> = keys.iter().map(|k| at(k)).collect::<Result<_>>()?;
-        let hash_at = at("row_hash")?;
+        let (typed, key_at, hash_at) = self.typed_snapshot(table, snapshot, columns)?;
         let mut fields: Vec<Field> = keys
             .iter()
             .zip(key_types)
@@ -1946,6 +2271,22 @@ fn normal(dt: &DataType) -> DataType {
         DataType::Timestamp(u, tz) => DataType::Timestamp(*u, tz.clone()),
         other => other.clone(),
     }
+}
+
+/// A change set's rows: `columns` as `types` (NULL where `df` lacks one), then
+/// `change_type`.
+fn change_rows(df: DataFrame, columns: &[String], types: &[DataType]) -> Result<DataFrame> {
+    let has = |c: &str| df.schema().fields().iter().any(|f| f.name() == c);
+    let mut cols: Vec<Expr> = columns
+        .iter()
+        .zip(types)
+        .map(|(c, t)| {
+            let v = if has(c) { ident(c) } else { lit(ScalarValue::Null) };
+            cast(v, t.clone()).alias(c.as_str())
+        })
+        .collect();
+    cols.push(ident("change_type"));
+    Ok(df.select(cols)?)
 }
 
 /// `df` plus `row_hash` over `columns` ([`rowdiff::row_hash`]).

@@ -710,10 +710,25 @@ struct Digest {
 
 /// Call `f` with the 128-bit digest of each row's key (`keys`, one array a column):
 /// two xxHash64 (seeds 1 and 2) of the key's encoding (see [`row_hash`]).
-fn key_digests(keys: &[ArrayRef], mut f: impl FnMut(u128)) -> Result<()> {
+pub(crate) fn key_digests(keys: &[ArrayRef], mut f: impl FnMut(u128)) -> Result<()> {
     let n = keys.first().map_or(0, |k| k.len());
     encode_rows(keys, n, |k| {
         f((u128::from(XxHash64::oneshot(1, k)) << 64) | u128::from(XxHash64::oneshot(2, k)))
+    })?;
+    Ok(())
+}
+
+/// [`key_digests`], for the rows whose digest's first half `first` accepts; `None` for
+/// the others, whose second half is not computed.
+pub(crate) fn key_digests_where(
+    keys: &[ArrayRef],
+    first: impl Fn(u64) -> bool,
+    mut f: impl FnMut(Option<u128>),
+) -> Result<()> {
+    let n = keys.first().map_or(0, |k| k.len());
+    encode_rows(keys, n, |k| {
+        let hi = XxHash64::oneshot(1, k);
+        f(first(hi).then(|| (u128::from(hi) << 64) | u128::from(XxHash64::oneshot(2, k))))
     })?;
     Ok(())
 }
@@ -1145,7 +1160,7 @@ async fn pick_file(
 /// and VACUUM leave `_`-prefixed folders alone; lakemart prunes it ([`KEPT_VERSIONS`]).
 pub const KEPT_KEYS_DIR: &str = "_lakemart/keys";
 /// Where releases before 2026-12-04 kept the keys sorted; removed when keys are kept.
-const OLD_KEPT_KEYS_DIR: &str = "_lakemart/sorted_keys";
+pub(crate) const OLD_KEPT_KEYS_DIR: &str = "_lakemart/sorted_keys";
 /// Versions whose keys are kept: the newest, and the one a re-run of the same
 /// business date compares with (each is ~22 bytes a row: 875 MB for 40M accounts).
 pub const KEPT_VERSIONS: usize = 2;

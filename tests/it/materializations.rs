@@ -1446,6 +1446,16 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
             assert_eq!(csv(&p, val_q), rows(val_h, &values), "values after re-run of {date}");
         }
     }
+    // A gone key's row in the change set is its last row in the table.
+    let gone_q = "SELECT biz_date, acct_no, balance, status, row_hash IS NOT NULL AS hashed \
+                  FROM foundation.account_current_changes WHERE change_type = 'D' ORDER BY biz_date";
+    assert_eq!(
+        csv(&p, gone_q),
+        rows(
+            "biz_date,acct_no,balance,status,hashed",
+            &["2024-07-02,A3,300.00,A,true", "2024-07-03,A4,400.00,A,true"]
+        )
+    );
     assert_eq!(
         partition_columns(&p, "foundation.account_current_changes"),
         ["biz_date"]
@@ -1487,8 +1497,12 @@ fn account_diff_project(cols: &[(&str, &str)], days: &[(&str, &str)]) -> TempPro
 }
 
 /// The table versions whose keys snapshot_diff keeps beside `table`.
+/// The versions whose fingerprints snapshot_diff keeps beside `table`.
 fn kept_key_versions(p: &TempProject, table: &str) -> Vec<u64> {
-    let dir = p.lakehouse().join(table.replace('.', "/")).join("_lakemart/keys");
+    let root = p.lakehouse().join(table.replace('.', "/"));
+    // Keys kept in buckets (by releases before fingerprints) are dropped.
+    assert!(!root.join("_lakemart/keys").exists());
+    let dir = root.join("_lakemart/fingerprints");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -1496,7 +1510,7 @@ fn kept_key_versions(p: &TempProject, table: &str) -> Vec<u64> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .map(|n| {
             n.strip_prefix('v')
-                .and_then(|n| n.strip_suffix(".parquet"))
+                .and_then(|n| n.strip_suffix(".bin"))
                 .and_then(|n| n.parse().ok())
                 .unwrap_or_else(|| panic!("only kept versions' files remain in {}: {n}", dir.display()))
         })
@@ -1506,7 +1520,7 @@ fn kept_key_versions(p: &TempProject, table: &str) -> Vec<u64> {
 }
 
 #[test]
-fn snapshot_diff_keeps_the_newest_keys_and_finds_the_same_changes_without_them() {
+fn snapshot_diff_keeps_the_newest_fingerprints_and_finds_the_same_changes_without_them() {
     let cols = &[("acct_no", "string"), ("balance", "decimal(18,2)")];
     let day5 = "2024-07-05";
     let day6 = "2024-07-06";
@@ -1536,7 +1550,7 @@ fn snapshot_diff_keeps_the_newest_keys_and_finds_the_same_changes_without_them()
         let newest = commits(&p, model).len() as u64 - 1;
         assert_eq!(kept_key_versions(&p, model).last(), Some(&newest), "after {date}");
     };
-    // The first build keeps its keys too; then each date's, the newest two.
+    // The first build keeps its fingerprints too; then each date's, the newest two.
     day(D1, &["A1,100.00", "A2,200.00", "A3,300.00"], &["A1,I", "A2,I", "A3,I"]);
     assert_eq!(kept_key_versions(&p, model), [0]);
     day(D2, &["A1,100.00", "A2,210.00", "A3,300.00"], &["A2,U"]);
@@ -1552,8 +1566,8 @@ fn snapshot_diff_keeps_the_newest_keys_and_finds_the_same_changes_without_them()
     // A damaged file is passed over the same way.
     let kept = p
         .lakehouse()
-        .join("foundation/account_current/_lakemart/keys/v00000000000000000004.parquet");
-    std::fs::write(&kept, "not parquet").unwrap();
+        .join("foundation/account_current/_lakemart/fingerprints/v00000000000000000004.bin");
+    std::fs::write(&kept, "LMPRINT1 cut short").unwrap();
     day(
         day6,
         &["A0,50.00", "A1,120.00", "A4,410.00", "A5,500.00"],
