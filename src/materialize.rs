@@ -1613,32 +1613,12 @@ impl Incremental<'_> {
                 Ok::<_, Error>((done, Some((found, out.finish()?))))
             });
         }
-        let mut written = Written::default();
-        let mut parts = Some((Vec::new(), Vec::new()));
-        let mut failed = None;
-        while let Some(done) = writers.join_next().await {
-            match done.map_err(|e| stopped(&e)).and_then(|d| d) {
-                Ok((d, part)) => {
-                    written.files.extend(d.files);
-                    written.adds.extend(d.adds);
-                    written.rows += d.rows;
-                    match (part, parts.as_mut()) {
-                        (Some((found, spill)), Some((f, s))) => {
-                            f.push(found);
-                            s.push(spill);
-                        }
-                        _ => parts = None,
-                    }
-                }
-                Err(e) => {
-                    failed.get_or_insert(e);
-                }
-            }
-        }
-        if let Some(e) = failed {
-            discard(&table.log_store().object_store(None), &written).await;
-            return Err(e);
-        }
+        let (written, parts) = join_writers(table, writers).await?;
+        // Each partition's findings and spill, unless one met a NULL key.
+        let parts = parts
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .map(|p| p.into_iter().unzip());
         tracing::debug!(
             "{}: checked the snapshot's rows{} in {:.1?}",
             self.tag.model,
@@ -1766,29 +1746,8 @@ impl Incremental<'_> {
                 Ok::<_, Error>((done, false))
             });
         }
-        let mut written = Written::default();
-        let mut null_key = false;
-        let mut failed = None;
-        while let Some(done) = writers.join_next().await {
-            match done
-                .map_err(|e| Error::Internal(format!("file writer stopped: {e}")))
-                .and_then(|d| d)
-            {
-                Ok((d, null)) => {
-                    null_key |= null;
-                    written.files.extend(d.files);
-                    written.adds.extend(d.adds);
-                    written.rows += d.rows;
-                }
-                Err(e) => {
-                    failed.get_or_insert(e);
-                }
-            }
-        }
-        if let Some(e) = failed {
-            discard(&table.log_store().object_store(None), &written).await;
-            return Err(e);
-        }
+        let (written, null_keys) = join_writers(table, writers).await?;
+        let null_key = null_keys.into_iter().any(|n| n);
         tracing::debug!(
             "{}: wrote the snapshot's {} rows as {} files in {:.1?}",
             self.tag.model,
@@ -2225,6 +2184,38 @@ struct Written {
     files: Vec<rowdiff::WrittenFile>,
     adds: Vec<Add>,
     rows: u64,
+}
+
+/// Wait for every file writer of `writers`: the files all wrote, and what each said
+/// besides. When one failed, the others' files are deleted and its error returned.
+async fn join_writers<T: 'static>(
+    table: &DeltaTable,
+    mut writers: tokio::task::JoinSet<Result<(Written, T)>>,
+) -> Result<(Written, Vec<T>)> {
+    let mut written = Written::default();
+    let mut said = Vec::new();
+    let mut failed = None;
+    while let Some(done) = writers.join_next().await {
+        match done
+            .map_err(|e| Error::Internal(format!("file writer stopped: {e}")))
+            .and_then(|d| d)
+        {
+            Ok((d, t)) => {
+                written.files.extend(d.files);
+                written.adds.extend(d.adds);
+                written.rows += d.rows;
+                said.push(t);
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = failed {
+        discard(&table.log_store().object_store(None), &written).await;
+        return Err(e);
+    }
+    Ok((written, said))
 }
 
 /// Flush `writer`'s one file, the rows `rows` of the snapshot plan's partition `part`,
