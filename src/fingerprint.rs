@@ -653,13 +653,8 @@ impl ScalarUDFImpl for KeyIn {
         Ok(DataType::Boolean)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> deltalake::datafusion::error::Result<ColumnarValue> {
-        let n = args.number_rows;
-        let keys = args
-            .args
-            .iter()
-            .map(|a| a.clone().into_array(n))
-            .collect::<deltalake::datafusion::error::Result<Vec<_>>>()?;
-        let mut found = Vec::with_capacity(n);
+        let keys = rowdiff::arrays(&args)?;
+        let mut found = Vec::with_capacity(args.number_rows);
         let first = |hi: u64| {
             let b = (hi >> (64 - FIRST_BITS)) as usize;
             self.first[b / 64] & (1 << (b % 64)) != 0

@@ -487,11 +487,8 @@ impl Incremental<'_> {
         if table.snapshot()?.metadata().partition_columns().is_empty() {
             // Its fingerprints, when the memory pool can hold them (else the next date
             // compares in buckets, and reads the table's keys then).
-            let pool = self.state.runtime_env().memory_pool.clone();
-            let memory = MemoryConsumer::new("snapshot_diff fingerprints").register(&pool);
-            let streams = df.execute_stream_partitioned().await?;
-            let rows = table_rows(table)?;
-            if let Ok(prints) = fingerprint::Fingerprints::of_table(streams, keys.len(), rows, true, &memory).await? {
+            let memory = self.prints_memory();
+            if let Ok(prints) = self.table_prints(df, table, &memory).await? {
                 let description = fingerprint::describe(keys, &key_types);
                 let temp = prints.write(&store, &self.tag.run_id, &description).await?;
                 fingerprint::keep(&store, &temp, version).await;
@@ -509,6 +506,24 @@ impl Incremental<'_> {
         buckets.keep_all(&mut keeper).await?;
         keeper.keep(version, true).await;
         Ok(())
+    }
+
+    /// The memory pool's reservation for a table's fingerprints.
+    fn prints_memory(&self) -> MemoryReservation {
+        MemoryConsumer::new("snapshot_diff fingerprints").register(&self.state.runtime_env().memory_pool)
+    }
+
+    /// The fingerprints of `table`'s current version, from `table_keys` (its keys and
+    /// row hash bits, [`key_hashes`]), reserved from `memory`.
+    async fn table_prints(
+        &self,
+        table_keys: DataFrame,
+        table: &DeltaTable,
+        memory: &MemoryReservation,
+    ) -> Result<std::result::Result<fingerprint::Fingerprints, fingerprint::Missing>> {
+        let streams = table_keys.execute_stream_partitioned().await?;
+        let rows = table_rows(table)?;
+        fingerprint::Fingerprints::of_table(streams, self.meta.unique_key.len(), rows, true, memory).await
     }
 
     /// The columns of the model's output that its table stores ([`stored_output`]).
@@ -1314,22 +1329,8 @@ impl Incremental<'_> {
             );
             let outcome = match written.as_ref().filter(|_| whole) {
                 Some(w) => {
-                    let removes: Vec<Remove> = table
-                        .snapshot()?
-                        .log_data()
-                        .into_iter()
-                        .map(|f| f.remove_action(true))
-                        .collect();
                     committing = true;
-                    let adds = w.adds.clone();
-                    let version = self
-                        .commit_rewrite(&table, removes, adds, w.rows, None, Notes::default())
-                        .await?;
-                    WriteOutcome {
-                        version,
-                        rows: (changed + gone) as u64,
-                        note: None,
-                    }
+                    self.replace_whole(&table, w, (changed + gone) as u64).await?
                 }
                 None => {
                     if let Some(w) = &written {
@@ -1374,15 +1375,12 @@ impl Incremental<'_> {
         let model = &self.tag.model;
         let store = table.log_store().object_store(None);
         let description = fingerprint::describe(keys, key_types);
-        let runtime = self.state.runtime_env().clone();
-        let memory = MemoryConsumer::new("snapshot_diff fingerprints").register(&runtime.memory_pool);
+        let memory = self.prints_memory();
         let started = std::time::Instant::now();
         let held = match fingerprint::Fingerprints::open(&store, base, &description, &memory).await? {
             Err(fingerprint::Missing::None) => {
-                let streams = key_hashes(previous.clone(), keys, key_types, table_hash_bits())?
-                    .execute_stream_partitioned()
-                    .await?;
-                fingerprint::Fingerprints::of_table(streams, keys.len(), table_rows(table)?, true, &memory).await?
+                let table_keys = key_hashes(previous.clone(), keys, key_types, table_hash_bits())?;
+                self.table_prints(table_keys, table, &memory).await?
             }
             opened => opened,
         };
@@ -1467,28 +1465,10 @@ impl Incremental<'_> {
                 started.elapsed()
             );
             if whole {
-                let removes: Vec<Remove> = table
-                    .snapshot()?
-                    .log_data()
-                    .into_iter()
-                    .map(|f| f.remove_action(true))
-                    .collect();
                 committing = true;
-                let version = self
-                    .commit_rewrite(
-                        table,
-                        removes,
-                        written.adds.clone(),
-                        written.rows,
-                        None,
-                        Notes::default(),
-                    )
-                    .await?;
-                return Ok(WriteOutcome {
-                    version,
-                    rows: (changed + inserted + gone) as u64,
-                    note: None,
-                });
+                return self
+                    .replace_whole(table, &written, (changed + inserted + gone) as u64)
+                    .await;
             }
             discard(&store, &written).await;
             committing = true;
@@ -1507,6 +1487,32 @@ impl Incremental<'_> {
             (Err(e), _) => tracing::warn!("{model}: the fingerprints are not kept ({e})"),
         }
         outcome.map(Some)
+    }
+
+    /// Commit the snapshot's `written` files as `table`'s replacement: one commit
+    /// removes every file of its current version and adds them; `rows` changed.
+    async fn replace_whole(&self, table: &DeltaTable, written: &Written, rows: u64) -> Result<WriteOutcome> {
+        let removes: Vec<Remove> = table
+            .snapshot()?
+            .log_data()
+            .into_iter()
+            .map(|f| f.remove_action(true))
+            .collect();
+        let version = self
+            .commit_rewrite(
+                table,
+                removes,
+                written.adds.clone(),
+                written.rows,
+                None,
+                Notes::default(),
+            )
+            .await?;
+        Ok(WriteOutcome {
+            version,
+            rows,
+            note: None,
+        })
     }
 
     /// Read the snapshot once: check each row's key and row hash against `probe`,
@@ -1567,20 +1573,12 @@ impl Incremental<'_> {
                     if n == 0 {
                         continue;
                     }
-                    let key_columns = key_at
-                        .iter()
-                        .zip(&key_types)
-                        .map(|(&i, t)| cast_array(batch.column(i), t))
-                        .collect::<std::result::Result<Vec<_>, _>>()?;
-                    if key_columns.iter().any(|k| k.null_count() > 0) {
-                        refused.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    if refused.load(std::sync::atomic::Ordering::Relaxed) {
+                    let Some(key_columns) = pass_keys(&batch, &key_at, &key_types, &refused)? else {
                         if let Some(w) = writer.as_mut() {
                             w.reset();
                         }
                         return Ok((done, None));
-                    }
+                    };
                     if let Some(c) = checking.take() {
                         found = settle(c.await.map_err(|e| stopped(&e))?, &mut out)?;
                     }
@@ -1707,22 +1705,13 @@ impl Incremental<'_> {
                     if n == 0 {
                         continue;
                     }
-                    let mut columns = key_at
-                        .iter()
-                        .zip(&key_types)
-                        .map(|(&i, t)| cast_array(batch.column(i), t))
-                        .collect::<std::result::Result<Vec<_>, _>>()?;
-                    let null_key = columns.iter().any(|k| k.null_count() > 0);
-                    if null_key {
-                        refused.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    if refused.load(std::sync::atomic::Ordering::Relaxed) {
+                    let Some(mut columns) = pass_keys(&batch, &key_at, &key_types, &refused)? else {
                         writer.reset();
                         if let Some(s) = scattering {
                             s.done().await?;
                         }
-                        return Ok((done, null_key));
-                    }
+                        return Ok((done, ()));
+                    };
                     columns.push(Arc::new(rowdiff::bits_of_hashes(batch.column(hash_at))?));
                     let positions = (rows..rows + n).map(|r| rowdiff::position(part, r));
                     columns.push(Arc::new(UInt64Array::from_iter_values(positions)));
@@ -1743,11 +1732,11 @@ impl Incremental<'_> {
                 if let Some(s) = scattering {
                     s.done().await?;
                 }
-                Ok::<_, Error>((done, false))
+                Ok::<_, Error>((done, ()))
             });
         }
-        let (written, null_keys) = join_writers(table, writers).await?;
-        let null_key = null_keys.into_iter().any(|n| n);
+        let (written, _) = join_writers(table, writers).await?;
+        let null_key = refused.load(std::sync::atomic::Ordering::Relaxed);
         tracing::debug!(
             "{}: wrote the snapshot's {} rows as {} files in {:.1?}",
             self.tag.model,
@@ -2184,6 +2173,25 @@ struct Written {
     files: Vec<rowdiff::WrittenFile>,
     adds: Vec<Add>,
     rows: u64,
+}
+
+/// `batch`'s key columns (at `key_at`, cast to `key_types`) for a pass of file
+/// writers, or None once any of them has met a NULL key (this batch's sets `refused`).
+fn pass_keys(
+    batch: &RecordBatch,
+    key_at: &[usize],
+    key_types: &[DataType],
+    refused: &std::sync::atomic::AtomicBool,
+) -> Result<Option<Vec<ArrayRef>>> {
+    let columns = key_at
+        .iter()
+        .zip(key_types)
+        .map(|(&i, t)| cast_array(batch.column(i), t))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if columns.iter().any(|k| k.null_count() > 0) {
+        refused.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok((!refused.load(std::sync::atomic::Ordering::Relaxed)).then_some(columns))
 }
 
 /// Wait for every file writer of `writers`: the files all wrote, and what each said

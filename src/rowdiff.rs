@@ -112,11 +112,7 @@ impl ScalarUDFImpl for RowHash {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> deltalake::datafusion::error::Result<ColumnarValue> {
         let n = args.number_rows;
-        let columns = args
-            .args
-            .iter()
-            .map(|a| a.clone().into_array(n))
-            .collect::<deltalake::datafusion::error::Result<Vec<_>>>()?;
+        let columns = arrays(&args)?;
         let hashes = hash_rows(&columns, n)?;
         if self.bits {
             return Ok(ColumnarValue::Array(Arc::new(UInt64Array::from(hashes))));
@@ -129,6 +125,14 @@ impl ScalarUDFImpl for RowHash {
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
+}
+
+/// A scalar function's arguments, each as an array of its rows.
+pub(crate) fn arrays(args: &ScalarFunctionArgs) -> deltalake::datafusion::error::Result<Vec<ArrayRef>> {
+    args.args
+        .iter()
+        .map(|a| a.clone().into_array(args.number_rows))
+        .collect()
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
