@@ -38,8 +38,11 @@ use crate::rowdiff;
 pub const FINGERPRINTS_DIR: &str = "_lakemart/fingerprints";
 /// Versions whose fingerprints are kept: the newest, and the one before it.
 const KEPT_VERSIONS: usize = 2;
-/// The file's first bytes; the format's version is its last digit.
-const MAGIC: &[u8; 8] = b"LMPRINT1";
+/// The file's first bytes; the format's version is its last digit. Version 2 pads the
+/// description with zeros to a multiple of 8 bytes, so that the prints can be mapped
+/// in place ([`Held::map`]); version 1's are read.
+const MAGIC: &[u8; 8] = b"LMPRINT2";
+const MAGIC_UNPADDED: &[u8; 8] = b"LMPRINT1";
 /// The header before the key's description: magic, print count, written whole, the
 /// description's length.
 const HEADER: usize = 8 + 8 + 1 + 4;
@@ -50,8 +53,10 @@ pub const PRINT_BYTES: usize = 24;
 /// inside a slot lands a few prints from the one sought ([`Fingerprints::near`]).
 const PER_SLOT: usize = 32;
 
-/// One row of a version: its key's digest (`hi`, `lo`) and its row hash's bits.
+/// One row of a version: its key's digest (`hi`, `lo`) and its row hash's bits. In
+/// memory as in the file (three little-endian words), so a file can be mapped.
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(C)]
 pub struct Print {
     pub hi: u64,
     pub lo: u64,
@@ -67,7 +72,7 @@ impl Print {
 /// The prints of a version, sorted by key digest, with a directory on the digest's
 /// top bits: a lookup reads one slot of the directory and a few neighbouring prints.
 pub struct Fingerprints {
-    prints: Vec<Print>,
+    prints: Held,
     dir: Vec<u32>,
     /// `hi >> shift` is a print's slot.
     shift: u32,
@@ -100,13 +105,13 @@ pub enum Missing {
 
 impl Fingerprints {
     /// `prints`, sorted and unique by key, indexed.
-    fn index(prints: Vec<Print>, whole: bool) -> Fingerprints {
+    fn index(prints: Held, whole: bool) -> Fingerprints {
         let bits = (prints.len() / PER_SLOT).next_power_of_two().trailing_zeros().min(24);
         let shift = 64 - bits;
         let slot = |hi: u64| hi.checked_shr(shift).unwrap_or(0) as usize;
         let mut dir = vec![0u32; (1usize << bits) + 1];
         huge_pages(&mut dir);
-        for p in &prints {
+        for p in prints.iter() {
             dir[slot(p.hi) + 1] += 1;
         }
         for s in 0..(1usize << bits) {
@@ -152,12 +157,14 @@ impl Fingerprints {
     }
 
     /// The prints kept for `version` of the table whose key `description` gives
-    /// ([`describe`]), their memory reserved from `memory`.
+    /// ([`describe`]), their memory reserved from `memory`. When the table is in the
+    /// local directory `local`, the file is mapped rather than read.
     pub async fn open(
         store: &ObjectStoreRef,
         version: u64,
         description: &str,
         memory: &MemoryReservation,
+        local: Option<&std::path::Path>,
     ) -> Result<std::result::Result<Fingerprints, Missing>> {
         let path = kept_path(version);
         let size = match store.head(&path).await {
@@ -174,17 +181,20 @@ impl Fingerprints {
             return damaged("too short");
         }
         let head = store.get_range(&path, 0..HEADER as u64).await.map_err(delta)?;
-        if &head[..8] != MAGIC {
-            return damaged("not a fingerprint file of this release");
-        }
+        let padded = match &head[..8] {
+            m if m == MAGIC => true,
+            m if m == MAGIC_UNPADDED => false,
+            _ => return damaged("not a fingerprint file of this release"),
+        };
         let count = u64::from_le_bytes(head[8..16].try_into().unwrap_or_default());
         let whole = head[16] != 0;
         let described = u32::from_le_bytes(head[17..21].try_into().unwrap_or_default()) as u64;
-        let start = HEADER as u64 + described;
+        let text_end = HEADER as u64 + described;
+        let start = if padded { text_end.next_multiple_of(8) } else { text_end };
         if count.checked_mul(PRINT_BYTES as u64).and_then(|b| b.checked_add(start)) != Some(size) {
             return damaged("its size does not match its count");
         }
-        let text = store.get_range(&path, HEADER as u64..start).await.map_err(delta)?;
+        let text = store.get_range(&path, HEADER as u64..text_end).await.map_err(delta)?;
         if text.as_ref() != description.as_bytes() {
             // Another key: the table was rebuilt with one since.
             return Ok(Err(Missing::None));
@@ -193,33 +203,12 @@ impl Fingerprints {
         if memory.try_grow(need).is_err() {
             return Ok(Err(Missing::TooBig(need)));
         }
-        crate::engine::release_free_heap();
-        let mut prints: Vec<Print> = Vec::with_capacity(count as usize);
-        huge_pages(&mut prints);
-        let mut sorted = true;
-        // In ranges of whole prints (a store's own stream comes in small chunks).
-        const RANGE: u64 = (PRINT_BYTES << 21) as u64;
-        let mut at = start;
-        while at < size {
-            let end = (at + RANGE).min(size);
-            let bytes = store.get_range(&path, at..end).await.map_err(delta)?;
-            if bytes.len() as u64 != end - at {
-                break;
-            }
-            for b in bytes.chunks_exact(PRINT_BYTES) {
-                let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
-                let p = Print {
-                    hi: word(0),
-                    lo: word(8),
-                    row: word(16),
-                };
-                if let Some(last) = prints.last() {
-                    sorted &= last.key() < p.key();
-                }
-                prints.push(p);
-            }
-            at = end;
-        }
+        let mapped = local.and_then(|dir| Held::map(&dir.join(path.as_ref()), start, count as usize));
+        let prints = match mapped {
+            Some(held) => held,
+            None => Held::Owned(read_prints(store, &path, start, size, count).await?),
+        };
+        let sorted = prints.windows(2).all(|w| w[0].key() < w[1].key());
         if prints.len() as u64 != count || !sorted {
             memory.shrink(need);
             return damaged("its prints are cut short or out of order");
@@ -290,7 +279,155 @@ impl Fingerprints {
         if all.windows(2).any(|w| w[0].key() == w[1].key()) {
             return Ok(Err(Missing::None));
         }
-        Ok(Ok(Fingerprints::index(all, whole)))
+        Ok(Ok(Fingerprints::index(Held::Owned(all), whole)))
+    }
+}
+
+/// Read the `count` prints of the file at `path` (`size` bytes) from byte `start`, in
+/// ranges of whole prints (a store's own stream comes in small chunks). Fewer when the
+/// file is cut short.
+async fn read_prints(store: &ObjectStoreRef, path: &Path, start: u64, size: u64, count: u64) -> Result<Vec<Print>> {
+    crate::engine::release_free_heap();
+    let mut prints: Vec<Print> = Vec::with_capacity(count as usize);
+    huge_pages(&mut prints);
+    const RANGE: u64 = (PRINT_BYTES << 21) as u64;
+    let mut at = start;
+    while at < size {
+        let end = (at + RANGE).min(size);
+        let bytes = store
+            .get_range(path, at..end)
+            .await
+            .map_err(|e| Error::Delta(e.into()))?;
+        if bytes.len() as u64 != end - at {
+            break;
+        }
+        for b in bytes.chunks_exact(PRINT_BYTES) {
+            let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+            prints.push(Print {
+                hi: word(0),
+                lo: word(8),
+                row: word(16),
+            });
+        }
+        at = end;
+    }
+    Ok(prints)
+}
+
+/// Where a version's prints are held: read into memory, or the kept file mapped (read
+/// only: the run's changes to them go to the next version's file).
+enum Held {
+    Owned(Vec<Print>),
+    #[cfg(all(target_os = "linux", target_endian = "little"))]
+    Mapped(Mapped),
+}
+
+/// A read-only mapping of a prints file: `count` prints from `start` bytes in.
+#[cfg(all(target_os = "linux", target_endian = "little"))]
+struct Mapped {
+    base: *mut std::ffi::c_void,
+    len: usize,
+    start: usize,
+    count: usize,
+}
+
+// SAFETY: the mapping is read only and owned by one `Mapped`; it is unmapped once.
+#[cfg(all(target_os = "linux", target_endian = "little"))]
+unsafe impl Send for Mapped {}
+#[cfg(all(target_os = "linux", target_endian = "little"))]
+unsafe impl Sync for Mapped {}
+
+#[cfg(all(target_os = "linux", target_endian = "little"))]
+unsafe extern "C" {
+    fn mmap(
+        addr: *mut std::ffi::c_void,
+        len: usize,
+        prot: i32,
+        flags: i32,
+        fd: i32,
+        offset: i64,
+    ) -> *mut std::ffi::c_void;
+    fn munmap(addr: *mut std::ffi::c_void, len: usize) -> i32;
+}
+
+#[cfg(all(target_os = "linux", target_endian = "little"))]
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        // SAFETY: `base..base + len` is this mapping's, and no slice of it outlives
+        // `self` (they borrow the `Held`).
+        unsafe {
+            munmap(self.base, self.len);
+        }
+    }
+}
+
+impl Held {
+    /// The `count` prints of the local file `file`, from byte `start`, mapped in place:
+    /// its pages are the page cache's (read ahead while the sources were staged, see
+    /// [`read_ahead`]), not copied into fresh memory that the kernel must clear first.
+    /// None where that cannot be (another system, a misaligned start, a failed call):
+    /// the file is then read.
+    #[allow(unused_variables)]
+    fn map(file: &std::path::Path, start: u64, count: usize) -> Option<Held> {
+        #[cfg(all(target_os = "linux", target_endian = "little"))]
+        {
+            use std::os::fd::AsRawFd;
+            const PROT_READ: i32 = 1;
+            const MAP_PRIVATE: i32 = 2;
+            const MAP_POPULATE: i32 = 0x8000;
+            const MAP_FAILED: isize = -1;
+            let start = usize::try_from(start).ok()?;
+            if start % align_of::<Print>() != 0 {
+                return None;
+            }
+            let handle = std::fs::File::open(file).ok()?;
+            let len = start.checked_add(count.checked_mul(PRINT_BYTES)?)?;
+            if handle.metadata().ok()?.len() != len as u64 || len == 0 {
+                return None;
+            }
+            // SAFETY: a new private read-only mapping of a whole file this process has
+            // open; the kernel picks the address. The file is never written in place
+            // (a run writes another file and renames it), so its bytes do not change
+            // under the mapping.
+            let base = unsafe {
+                mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    PROT_READ,
+                    MAP_PRIVATE | MAP_POPULATE,
+                    handle.as_raw_fd(),
+                    0,
+                )
+            };
+            if base as isize == MAP_FAILED || base.is_null() {
+                return None;
+            }
+            Some(Held::Mapped(Mapped {
+                base,
+                len,
+                start,
+                count,
+            }))
+        }
+        #[cfg(not(all(target_os = "linux", target_endian = "little")))]
+        None
+    }
+}
+
+impl std::ops::Deref for Held {
+    type Target = [Print];
+
+    fn deref(&self) -> &[Print] {
+        match self {
+            Held::Owned(v) => v,
+            #[cfg(all(target_os = "linux", target_endian = "little"))]
+            // SAFETY: `count` prints lie from `start` inside the mapping, which is
+            // page-aligned, so they are aligned as `Print` (checked in `map`); `Print`
+            // is three `u64` in the file's little-endian order, and any bits are one.
+            Held::Mapped(m) => unsafe {
+                std::slice::from_raw_parts((m.base as *const u8).add(m.start).cast::<Print>(), m.count)
+            },
+        }
     }
 }
 
@@ -385,8 +522,14 @@ impl Probe {
             for (d, n) in digests.iter().zip(near.iter_mut()) {
                 *n = prints.near((d >> 64) as u64);
             }
+            // The search reads the prints either side of the guess (it is a few prints
+            // off): their cache lines are loaded here too, with the guess's.
+            let word = |at: usize, f: fn(&Print) -> u64| prints.prints.get(at).map_or(0, f);
             for (n, t) in near.iter().zip(touched.iter_mut()) {
-                *t = prints.prints.get(n.2).map_or(0, |p| p.lo) ^ found.seen.get(n.2 / 64).copied().unwrap_or(0);
+                *t = word(n.2.saturating_sub(2), |p| p.hi)
+                    ^ word(n.2, |p| p.lo)
+                    ^ word(n.2 + 2, |p| p.row)
+                    ^ found.seen.get(n.2 / 64).copied().unwrap_or(0);
             }
             std::hint::black_box(&touched);
             for (((d, &row), kind), &n) in digests.iter().zip(hashes).zip(kinds.iter_mut()).zip(&near) {
@@ -415,8 +558,8 @@ impl Probe {
     /// twice.
     pub fn finish(self, found: Vec<Found>) -> Option<Checked> {
         let mut new: Vec<Print> = Vec::new();
-        let mut changed = 0;
-        let Probe { mut prints } = self;
+        let mut changed = Vec::new();
+        let Probe { prints } = self;
         let mut seen = vec![0u64; prints.len().div_ceil(64)];
         for f in found {
             // Repeated within one task's rows, or across two tasks'.
@@ -424,16 +567,14 @@ impl Probe {
                 return None;
             }
             seen.iter_mut().zip(&f.seen).for_each(|(a, b)| *a |= b);
-            for (at, row) in f.changed {
-                prints.prints[at as usize].row = row;
-                changed += 1;
-            }
+            changed.extend(f.changed);
             new.extend(f.new);
         }
         new.sort_unstable();
         if new.windows(2).any(|w| w[0].key() == w[1].key()) {
             return None;
         }
+        changed.sort_unstable();
         let gone: HashSet<(u64, u64)> = prints
             .prints
             .iter()
@@ -442,10 +583,11 @@ impl Probe {
             .map(|(_, p)| p.key())
             .collect();
         Some(Checked {
+            changed: changed.len(),
             prints,
             seen,
             new,
-            changed,
+            hashes: changed,
             gone: Arc::new(gone),
         })
     }
@@ -453,9 +595,11 @@ impl Probe {
 
 /// What a snapshot changes against a version's prints.
 pub struct Checked {
-    /// The version's prints, their row hashes changed to the snapshot's.
+    /// The version's prints, as they were.
     prints: Fingerprints,
     seen: Vec<u64>,
+    /// The prints whose row hash changed, in order: where, and the new bits.
+    hashes: Vec<(u32, u64)>,
     /// Prints of the new keys, sorted.
     new: Vec<Print>,
     /// How many keys changed their row hash.
@@ -472,15 +616,31 @@ impl Checked {
     /// Write the snapshot's prints (the version's, less the gone, and the new) as
     /// run `run_id`'s file; [`keep`] names it for the version it is committed as.
     pub async fn write(self, store: &ObjectStoreRef, run_id: &str, description: &str, whole: bool) -> Result<Path> {
-        let Checked { prints, seen, new, .. } = self;
+        let Checked {
+            prints,
+            seen,
+            new,
+            hashes,
+            ..
+        } = self;
         let count = seen.iter().map(|w| w.count_ones() as usize).sum::<usize>() + new.len();
-        let (old, mut i, mut j) = (prints.prints, 0, 0);
-        // The version's prints still seen, and the new, in order of key.
+        let (old, mut i, mut j, mut h) = (&prints.prints, 0, 0, 0);
+        // The version's prints still seen, with their new hashes, and the new prints,
+        // in order of key.
         let merged = std::iter::from_fn(move || {
             while i < old.len() && seen[i / 64] & (1 << (i % 64)) == 0 {
                 i += 1;
             }
-            match (old.get(i).copied(), new.get(j).copied()) {
+            let mut o = old.get(i).copied();
+            while h < hashes.len() && (hashes[h].0 as usize) < i {
+                h += 1;
+            }
+            if let (Some(p), Some(&(at, row))) = (o.as_mut(), hashes.get(h))
+                && at as usize == i
+            {
+                p.row = row;
+            }
+            match (o, new.get(j).copied()) {
                 (Some(o), Some(n)) if n.key() < o.key() => {
                     j += 1;
                     Some(n)
@@ -504,7 +664,7 @@ impl Fingerprints {
     pub async fn write(self, store: &ObjectStoreRef, run_id: &str, description: &str) -> Result<Path> {
         let count = self.prints.len();
         let whole = self.whole;
-        write_prints(store, run_id, description, whole, count, self.prints.into_iter()).await
+        write_prints(store, run_id, description, whole, count, self.prints.iter().copied()).await
     }
 }
 
@@ -525,6 +685,8 @@ async fn write_prints(
     head.push(u8::from(whole));
     head.extend_from_slice(&(description.len() as u32).to_le_bytes());
     head.extend_from_slice(description.as_bytes());
+    // The prints start at a multiple of 8 bytes, to be mapped in place.
+    head.resize(head.len().next_multiple_of(8), 0);
     let written = async {
         out.put(Bytes::from(head)).await?;
         const CHUNK: usize = 1 << 16;
@@ -591,6 +753,70 @@ async fn try_keep(store: &ObjectStoreRef, temp: &Path, version: u64) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Start reading the newest prints kept beside the table at `table` into the
+/// operating system's page cache, in the background, when the table is in a local
+/// directory: a run stages its sources before its snapshot_diff models, and their
+/// prints (about 1 GB at 40M rows, a day old, so on disk) are then held from memory
+/// (see docs/materializations.md). A hint: nothing happens where it is not taken, and
+/// a prints file it reads in vain costs only the reading.
+pub fn read_ahead(table: &url::Url) {
+    let Ok(root) = table.to_file_path() else {
+        return;
+    };
+    let dir = root.join(FINGERPRINTS_DIR);
+    let spawned = std::thread::Builder::new()
+        .name("lakemart-read-ahead".into())
+        .spawn(move || {
+            let newest = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with('v') && n.ends_with(".bin"))
+                })
+                .max();
+            if let Some(path) = newest {
+                advise_will_need(&path);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::debug!("no read-ahead of {}: {e}", table);
+    }
+}
+
+/// Ask Linux to read `path` into the page cache. `posix_fadvise(WILLNEED)` reads at
+/// most a few MB a call, so the file is advised in ranges of 2 MiB; each call only
+/// queues its reads.
+fn advise_will_need(path: &std::path::Path) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        unsafe extern "C" {
+            fn posix_fadvise(fd: i32, offset: i64, len: i64, advice: i32) -> i32;
+        }
+        const POSIX_FADV_WILLNEED: i32 = 3;
+        const RANGE: i64 = 2 << 20;
+        let Ok(file) = std::fs::File::open(path) else {
+            return;
+        };
+        let size = file.metadata().map(|m| m.len() as i64).unwrap_or(0);
+        let mut at = 0;
+        while at < size {
+            // SAFETY: advice on a range of an open file; it changes nothing the program
+            // sees, and a failure (its result) only means the advice was not taken.
+            if unsafe { posix_fadvise(file.as_raw_fd(), at, RANGE, POSIX_FADV_WILLNEED) } != 0 {
+                return;
+            }
+            at += RANGE;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
 }
 
 /// Delete a run's unkept prints (the run failed before its commit).
@@ -717,7 +943,7 @@ mod tests {
         })
         .unwrap();
         prints.sort_unstable();
-        Fingerprints::index(prints, true)
+        Fingerprints::index(Held::Owned(prints), true)
     }
 
     #[tokio::test]
@@ -760,9 +986,20 @@ mod tests {
         keep(&store, &temp, 5).await;
         let pool: Arc<dyn MemoryPool> = Arc::new(UnboundedMemoryPool::default());
         let memory = MemoryConsumer::new("test").register(&pool);
-        let Ok(again) = Fingerprints::open(&store, 5, "k Utf8", &memory).await.unwrap() else {
+        // Mapped in place from the local directory, or read through the store: the same.
+        let Ok(again) = Fingerprints::open(&store, 5, "k Utf8", &memory, Some(dir.path()))
+            .await
+            .unwrap()
+        else {
             panic!("not kept")
         };
+        #[cfg(all(target_os = "linux", target_endian = "little"))]
+        assert!(matches!(again.prints, Held::Mapped(_)));
+        let Ok(read) = Fingerprints::open(&store, 5, "k Utf8", &memory, None).await.unwrap() else {
+            panic!("not kept")
+        };
+        assert!(matches!(read.prints, Held::Owned(_)));
+        assert_eq!(*again.prints, *read.prints);
         assert_eq!(again.len(), 40_001);
         assert!(!again.whole);
         // The next night: the same rows are all the same; the changed hash holds.
@@ -774,11 +1011,15 @@ mod tests {
         assert_eq!((checked.changed, checked.inserted(), checked.gone.len()), (0, 0, 0));
         // Another key's description, or a version with none: not used.
         assert!(matches!(
-            Fingerprints::open(&store, 5, "k Int64", &memory).await.unwrap(),
+            Fingerprints::open(&store, 5, "k Int64", &memory, Some(dir.path()))
+                .await
+                .unwrap(),
             Err(Missing::None)
         ));
         assert!(matches!(
-            Fingerprints::open(&store, 6, "k Utf8", &memory).await.unwrap(),
+            Fingerprints::open(&store, 6, "k Utf8", &memory, Some(dir.path()))
+                .await
+                .unwrap(),
             Err(Missing::None)
         ));
         // A pool too small for them says how much they need.
@@ -787,7 +1028,7 @@ mod tests {
         );
         let tight = MemoryConsumer::new("test").register(&small);
         assert!(matches!(
-            Fingerprints::open(&store, 5, "k Utf8", &tight).await.unwrap(),
+            Fingerprints::open(&store, 5, "k Utf8", &tight, None).await.unwrap(),
             Err(Missing::TooBig(n)) if n >= 40_001 * PRINT_BYTES
         ));
     }

@@ -1377,7 +1377,8 @@ impl Incremental<'_> {
         let description = fingerprint::describe(keys, key_types);
         let memory = self.prints_memory();
         let started = std::time::Instant::now();
-        let held = match fingerprint::Fingerprints::open(&store, base, &description, &memory).await? {
+        let local = table.table_url().to_file_path().ok();
+        let held = match fingerprint::Fingerprints::open(&store, base, &description, &memory, local.as_deref()).await? {
             Err(fingerprint::Missing::None) => {
                 let table_keys = key_hashes(previous.clone(), keys, key_types, table_hash_bits())?;
                 self.table_prints(table_keys, table, &memory).await?

@@ -236,6 +236,22 @@ pub async fn run(
         selection: options.selection.clone(),
     };
     ledger::record_run(&lakehouse, &record).await?;
+    // The prints of the snapshot_diff models are read from disk while the sources
+    // are staged.
+    for name in &nodes {
+        let snapshot_diff = compiled
+            .project
+            .models
+            .get(name)
+            .and_then(|m| m.meta.as_ref())
+            .is_some_and(|m| m.materialization == crate::project::Materialization::SnapshotDiff);
+        if snapshot_diff
+            && let Ok((layer, table)) = split_name(name)
+            && let Ok(url) = lakehouse.table_url(layer, table)
+        {
+            crate::fingerprint::read_ahead(&url);
+        }
+    }
 
     // Dependencies counted within the selection only; upstream tables outside it must already exist.
     let mut waiting: BTreeMap<String, usize> = nodes
