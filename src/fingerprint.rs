@@ -1033,6 +1033,66 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn an_unpadded_file_is_read_and_a_damaged_one_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: ObjectStoreRef =
+            Arc::new(deltalake::logstore::object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+        let pool: Arc<dyn MemoryPool> = Arc::new(UnboundedMemoryPool::default());
+        let memory = MemoryConsumer::new("test").register(&pool);
+        let prints = prints_of(&["A1", "A2", "A3"], &[1, 2, 3]);
+        let file = dir.path().join(FINGERPRINTS_DIR);
+        std::fs::create_dir_all(&file).unwrap();
+        let file = file.join(format!("v{:020}.bin", 7));
+        // Format 1 (the release before): the prints straight after the description.
+        let description = "k Utf8";
+        let mut bytes = b"LMPRINT1".to_vec();
+        bytes.extend_from_slice(&3u64.to_le_bytes());
+        bytes.push(1);
+        bytes.extend_from_slice(&(description.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(description.as_bytes());
+        for p in prints.prints.iter() {
+            for w in [p.hi, p.lo, p.row] {
+                bytes.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+        std::fs::write(&file, &bytes).unwrap();
+        let Ok(old) = Fingerprints::open(&store, 7, description, &memory, Some(dir.path()))
+            .await
+            .unwrap()
+        else {
+            panic!("a format-1 file is read")
+        };
+        assert!(matches!(old.prints, Held::Owned(_)));
+        assert_eq!(*old.prints, *prints.prints);
+        assert!(old.whole);
+        // Written again (format 2), then damaged: two prints swapped, mapped or read.
+        let temp = prints.write(&store, "r7", description).await.unwrap();
+        keep(&store, &temp, 7).await;
+        let mut bytes = std::fs::read(&file).unwrap();
+        assert_eq!(&bytes[..8], MAGIC);
+        let start = bytes.len() - 3 * PRINT_BYTES;
+        assert_eq!(start % 8, 0);
+        let (first, second) = bytes[start..].split_at_mut(PRINT_BYTES);
+        first.swap_with_slice(&mut second[..PRINT_BYTES]);
+        std::fs::write(&file, &bytes).unwrap();
+        let held = memory.size();
+        for local in [Some(dir.path()), None] {
+            assert!(matches!(
+                Fingerprints::open(&store, 7, description, &memory, local)
+                    .await
+                    .unwrap(),
+                Err(Missing::None)
+            ));
+        }
+        assert_eq!(memory.size(), held, "a damaged file's memory is given back");
+        // The read-ahead of a table's newest prints is only a hint: a table without
+        // any, or not in a local directory, is no error.
+        read_ahead(&url::Url::from_directory_path(dir.path()).unwrap());
+        read_ahead(&url::Url::parse("s3://bucket/table/").unwrap());
+        read_ahead(&url::Url::from_directory_path(dir.path().join("none")).unwrap());
+    }
+
     #[test]
     fn a_key_twice_is_not_checked() {
         let probe = Probe::new(prints_of(&["A1", "A2"], &[1, 2]));
