@@ -583,7 +583,6 @@ impl Probe {
             .map(|(_, p)| p.key())
             .collect();
         Some(Checked {
-            changed: changed.len(),
             prints,
             seen,
             new,
@@ -602,8 +601,6 @@ pub struct Checked {
     hashes: Vec<(u32, u64)>,
     /// Prints of the new keys, sorted.
     new: Vec<Print>,
-    /// How many keys changed their row hash.
-    pub changed: usize,
     /// The key digests of the version that the snapshot no longer has.
     pub gone: Arc<HashSet<(u64, u64)>>,
 }
@@ -611,6 +608,11 @@ pub struct Checked {
 impl Checked {
     pub fn inserted(&self) -> usize {
         self.new.len()
+    }
+
+    /// How many keys changed their row hash.
+    pub fn changed(&self) -> usize {
+        self.hashes.len()
     }
 
     /// Write the snapshot's prints (the version's, less the gone, and the new) as
@@ -978,7 +980,7 @@ mod tests {
         assert_eq!(&kinds[kinds.len() - 2..], [INSERT, INSERT]);
         assert_eq!(kinds[998..1001], [SAME, UPDATE, SAME]);
         let checked = probe.finish(found).expect("no key twice");
-        assert_eq!((checked.changed, checked.inserted(), checked.gone.len()), (39, 2, 1));
+        assert_eq!((checked.changed(), checked.inserted(), checked.gone.len()), (39, 2, 1));
         let gone = prints_of(&["A00000"], &[0]).prints[0].key();
         assert!(checked.gone.contains(&gone));
 
@@ -1008,7 +1010,7 @@ mod tests {
         let kinds = probe.check(&keys(&new), &bits(&hashes), &mut found[0]).unwrap();
         assert!(kinds.iter().all(|&k| k == SAME));
         let checked = probe.finish(found).unwrap();
-        assert_eq!((checked.changed, checked.inserted(), checked.gone.len()), (0, 0, 0));
+        assert_eq!((checked.changed(), checked.inserted(), checked.gone.len()), (0, 0, 0));
         // Another key's description, or a version with none: not used.
         assert!(matches!(
             Fingerprints::open(&store, 5, "k Int64", &memory, Some(dir.path()))

@@ -1419,7 +1419,7 @@ impl Incremental<'_> {
             discard(&store, &written).await;
             return Ok(None);
         };
-        let (changed, inserted, gone) = (checked.changed, checked.inserted(), checked.gone.len());
+        let (changed, inserted, gone) = (checked.changed(), checked.inserted(), checked.gone.len());
         tracing::debug!(
             "{model}: snapshot_diff checked the snapshot in {:.1?}: {inserted} new, {changed} changed, {gone} gone",
             started.elapsed()

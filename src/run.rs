@@ -239,13 +239,7 @@ pub async fn run(
     // The prints of the snapshot_diff models are read from disk while the sources
     // are staged.
     for name in &nodes {
-        let snapshot_diff = compiled
-            .project
-            .models
-            .get(name)
-            .and_then(|m| m.meta.as_ref())
-            .is_some_and(|m| m.materialization == crate::project::Materialization::SnapshotDiff);
-        if snapshot_diff
+        if is_snapshot_diff(&compiled, name)
             && let Ok((layer, table)) = split_name(name)
             && let Ok(url) = lakehouse.table_url(layer, table)
         {
@@ -501,6 +495,16 @@ async fn build_node(
 }
 
 /// Build one model into its table, then run its data tests.
+/// Whether `name` is a model materialized as snapshot_diff.
+fn is_snapshot_diff(compiled: &Compiled, name: &str) -> bool {
+    compiled
+        .project
+        .models
+        .get(name)
+        .and_then(|m| m.meta.as_ref())
+        .is_some_and(|m| m.materialization == crate::project::Materialization::SnapshotDiff)
+}
+
 async fn build_model(
     compiled: &Compiled,
     lakehouse: &Lakehouse,
@@ -530,14 +534,9 @@ async fn build_model(
         engine::register_delta(ctx, layer.as_str(), table, &t)
             .await
             .map_err(|e| fail(message(e)))?;
-        let snapshot_diff = compiled
-            .project
-            .models
-            .get(dep)
-            .and_then(|m| m.meta.as_ref())
-            .map(|m| m.materialization)
-            == Some(crate::project::Materialization::SnapshotDiff);
-        if snapshot_diff && let Some(changes) = lakehouse.open(layer, &format!("{table}_changes")).await? {
+        if is_snapshot_diff(compiled, dep)
+            && let Some(changes) = lakehouse.open(layer, &format!("{table}_changes")).await?
+        {
             engine::register_delta(ctx, layer.as_str(), &format!("{table}_changes"), &changes).await?;
         }
     }
