@@ -73,15 +73,28 @@ pub fn table_schema(m: Materialization, output: &Schema) -> SchemaRef {
     let mut fields: Vec<Field> = output.fields().iter().map(|f| f.as_ref().clone()).collect();
     match m {
         Materialization::Scd2 => {
-            fields.push(Field::new("row_hash", DataType::Utf8, true));
+            fields.push(Field::new("row_hash", ROW_HASH_TYPE, true));
             fields.push(Field::new("valid_from", DataType::Date32, true));
             fields.push(Field::new("valid_to", DataType::Date32, true));
             fields.push(Field::new("is_current", DataType::Boolean, true));
         }
-        Materialization::SnapshotDiff => fields.push(Field::new("row_hash", DataType::Utf8, true)),
+        Materialization::SnapshotDiff => fields.push(Field::new("row_hash", ROW_HASH_TYPE, true)),
         _ => {}
     }
     Arc::new(Schema::new(fields))
+}
+
+/// The type a new table stores `row_hash` as: the hash's 64 bits as a `BIGINT`
+/// ([`rowdiff::row_hash`]).
+pub const ROW_HASH_TYPE: DataType = DataType::Int64;
+
+/// The type `table` stores `row_hash` as: [`ROW_HASH_TYPE`], or text (16 hex digits) in
+/// a table an earlier release made (before 2026-12-05), which keeps it.
+fn hash_type(table: &DeltaTable) -> Result<DataType> {
+    let schema = table.snapshot()?.snapshot().arrow_schema();
+    Ok(schema
+        .field_with_name("row_hash")
+        .map_or(ROW_HASH_TYPE, |f| f.data_type().clone()))
 }
 
 /// The column of a change set that says what happened to its key: `I`, `U` or `D`.
@@ -115,7 +128,7 @@ pub fn changes_schema(output: &Schema) -> SchemaRef {
         .iter()
         .map(|f| f.as_ref().clone().with_nullable(true))
         .collect();
-    fields.push(Field::new("row_hash", DataType::Utf8, true));
+    fields.push(Field::new("row_hash", ROW_HASH_TYPE, true));
     fields.push(Field::new("change_type", DataType::Utf8, true));
     fields.push(Field::new("biz_date", DataType::Date32, false));
     Arc::new(Schema::new(fields))
@@ -384,7 +397,7 @@ impl Incremental<'_> {
         let mut digest = None;
         let df = if fed {
             self.first_change_set(&df).await?;
-            let hashed = versions_hashed(df, &self.tracked(&self.output_names_of_plan()))?;
+            let hashed = versions_hashed(df, &self.tracked(&self.output_names_of_plan()), &ROW_HASH_TYPE)?;
             digest = Some(change_set_digest(&hashed, &self.meta.unique_key).await?);
             hashed.drop_columns(&[CHANGE_TYPE])?
         } else {
@@ -400,8 +413,8 @@ impl Incremental<'_> {
                 }
                 None => df,
             },
-            Materialization::Scd2 if !fed => hashed(df, &self.tracked(&self.output_names_of_plan()))?,
-            Materialization::SnapshotDiff => hashed(df, &self.non_key(&self.output_names_of_plan()))?,
+            Materialization::Scd2 if !fed => hashed(df, &self.tracked(&self.output_names_of_plan()), &ROW_HASH_TYPE)?,
+            Materialization::SnapshotDiff => hashed(df, &self.non_key(&self.output_names_of_plan()), &ROW_HASH_TYPE)?,
             _ => df,
         };
         let df = if m == Materialization::Scd2 {
@@ -699,9 +712,10 @@ impl Incremental<'_> {
         let names = self.output_names_of_plan();
         let mut digest = None;
         let mut table = table;
+        let hash_type = hash_type(&table)?;
         // A change set is held in memory (when it fits) until the end, reservation too.
         let (snapshot, _held) = if fed {
-            let changes = versions_hashed(df, &self.tracked(&names))?;
+            let changes = versions_hashed(df, &self.tracked(&names), &hash_type)?;
             let mut held = self.hold_change_set(&table, changes.clone(), &names).await?;
             let changes = match &held {
                 Some((rows, _)) => SessionContext::new_with_state(self.state.clone()).read_batch(rows.clone())?,
@@ -731,7 +745,7 @@ impl Incremental<'_> {
             if merge_schema {
                 table = self.add_new_columns(table, &output).await?;
             }
-            (hashed(df, &self.tracked(&names))?, None)
+            (hashed(df, &self.tracked(&names), &hash_type)?, None)
         };
         let today = date_lit(days_since_epoch(self.tag.biz_date));
 
@@ -1102,7 +1116,8 @@ impl Incremental<'_> {
         let keys = self.meta.unique_key.clone();
         let names = self.output_names_of_plan();
         let hashed_columns = self.non_key(&names);
-        let snapshot = hashed(df.clone(), &hashed_columns)?;
+        let hash_type = hash_type(&table)?;
+        let snapshot = hashed(df.clone(), &hashed_columns, &hash_type)?;
 
         // Compare with the table as it was before this business date, so a re-run
         // of the date finds the same changes.
@@ -1296,7 +1311,7 @@ impl Incremental<'_> {
                 // The snapshot's rows are hashed after the join: for the changed keys alone.
                 let joined = match joined.schema().fields().iter().any(|f| f.name() == "row_hash") {
                     true => joined,
-                    false => hashed(joined, &hashed_columns)?,
+                    false => hashed(joined, &hashed_columns, &hash_type)?,
                 };
                 typed(joined)
             };
@@ -2040,11 +2055,18 @@ impl Incremental<'_> {
     /// Replace this date's partition of `<model>_changes`, planned with `state`.
     async fn write_changes(&self, changes: DataFrame, state: &SessionState) -> Result<()> {
         let today = days_since_epoch(self.tag.biz_date);
+        let name = format!("{}_changes", self.table);
+        // The row hash as the change set table keeps it (the table and its change set
+        // can be of different releases: one rebuilt, the other not).
+        let changes = match self.lakehouse.open(self.layer, &name).await? {
+            Some(t) => changes.with_column("row_hash", rowdiff::hash_as(ident("row_hash"), &hash_type(&t)?))?,
+            None => changes,
+        };
         let changes = changes.with_column("biz_date", date_lit(today))?;
         self.lakehouse
             .replace_biz_date(
                 self.layer,
-                &format!("{}_changes", self.table),
+                &name,
                 changes.into_unoptimized_plan(),
                 state.clone(),
                 self.tag,
@@ -2084,9 +2106,10 @@ const CHANGES_APPLIED: &str = "lakemart.changes_applied";
 
 /// A change set (`change_type` I, U or D) plus `row_hash` over `tracked`: the hash of
 /// the version an insert or update opens; NULL for a delete, which opens none.
-fn versions_hashed(df: DataFrame, tracked: &[String]) -> Result<DataFrame> {
-    let df = hashed(df, tracked)?;
-    let hash = deltalake::datafusion::logical_expr::when(ident(CHANGE_TYPE).eq(lit("D")), lit(ScalarValue::Utf8(None)))
+fn versions_hashed(df: DataFrame, tracked: &[String], hash_type: &DataType) -> Result<DataFrame> {
+    let df = hashed(df, tracked, hash_type)?;
+    let none = ScalarValue::try_from(hash_type)?;
+    let hash = deltalake::datafusion::logical_expr::when(ident(CHANGE_TYPE).eq(lit("D")), lit(none))
         .otherwise(ident("row_hash"))?;
     Ok(df.with_column("row_hash", hash)?)
 }
@@ -2289,12 +2312,13 @@ fn change_rows(df: DataFrame, columns: &[String], types: &[DataType]) -> Result<
     Ok(df.select(cols)?)
 }
 
-/// `df` plus `row_hash` over `columns` ([`rowdiff::row_hash`]).
-fn hashed(df: DataFrame, columns: &[String]) -> Result<DataFrame> {
+/// `df` plus `row_hash` over `columns` ([`rowdiff::row_hash`]) as `hash_type` (the
+/// table's, [`hash_type`]).
+fn hashed(df: DataFrame, columns: &[String], hash_type: &DataType) -> Result<DataFrame> {
     let hash = if columns.is_empty() {
-        lit("")
+        rowdiff::hash_as(lit(""), hash_type)
     } else {
-        rowdiff::row_hash(columns.iter().map(ident).collect())
+        rowdiff::row_hash(columns.iter().map(ident).collect(), hash_type)
     };
     Ok(df.with_column("row_hash", hash)?)
 }
@@ -2320,7 +2344,7 @@ fn key_hashes(df: DataFrame, keys: &[String], key_types: &[DataType], bits: Expr
 
 /// The bits of a table's `row_hash` column ([`rowdiff::hash_bits`]).
 fn table_hash_bits() -> Expr {
-    rowdiff::hash_bits(cast(ident("row_hash"), DataType::Utf8))
+    rowdiff::hash_bits(ident("row_hash"))
 }
 
 /// The bits of the row hash [`hashed`] gives over `columns`, computed as such.

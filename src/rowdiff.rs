@@ -13,8 +13,9 @@
 use std::sync::Arc;
 
 use deltalake::arrow::array::{
-    Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder, UInt32Array, UInt64Array,
+    Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, StringBuilder, UInt32Array, UInt64Array,
 };
+use deltalake::arrow::buffer::NullBuffer;
 use deltalake::arrow::compute::{SortOptions, cast, concat_batches, take, take_record_batch};
 use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::arrow::datatypes::{
@@ -56,74 +57,132 @@ use twox_hash::XxHash64;
 
 use crate::error::{Error, Result};
 
-/// `lakemart_row_hash(c1, c2, …)`: 16 hex digits of xxHash64 (seed 0) over each value
-/// in a self-delimiting encoding — a NULL marker, or a present marker, then the value
-/// (text: its byte length, then its bytes; integers and dates: 8 bytes little-endian;
-/// decimals: 16; floats: their bits; other types: their text). Text cannot shift from
-/// one column into the next, string kinds (`Utf8`, `Utf8View`) and integer widths hash
-/// alike, and the hash does not change between lakemart or DataFusion releases.
-pub fn row_hash(columns: Vec<Expr>) -> Expr {
+/// `lakemart_row_hash(c1, c2, …)`: xxHash64 (seed 0) over each value in a
+/// self-delimiting encoding — a NULL marker, or a present marker, then the value (text:
+/// its byte length, then its bytes; integers and dates: 8 bytes little-endian;
+/// decimals: 16; floats: their bits; other types: their text) — as `BIGINT` (`Int64`:
+/// the hash's 64 bits, read as signed). Text cannot shift from one column into the
+/// next, string kinds (`Utf8`, `Utf8View`) and integer widths hash alike, and the hash
+/// does not change between lakemart or DataFusion releases. `as_type` is the type a
+/// table stores it as ([`hash_as`]): `Int64`, or `Utf8` (16 hex digits) in a table an
+/// earlier release made.
+pub fn row_hash(columns: Vec<Expr>, as_type: &DataType) -> Expr {
     ScalarUDF::new_from_impl(RowHash {
         signature: Signature::variadic_any(Volatility::Immutable),
-        bits: false,
+        out: stored_as(as_type),
     })
     .call(columns)
 }
 
-/// The bits of [`row_hash`] over `columns`, as `UInt64` (what its 16 hex digits
-/// spell): what snapshot_diff compares and keeps, half the bytes of the text.
+/// The bits of [`row_hash`] over `columns`, as `UInt64`: what snapshot_diff compares
+/// and keeps.
 pub fn row_hash_bits(columns: Vec<Expr>) -> Expr {
     ScalarUDF::new_from_impl(RowHash {
         signature: Signature::variadic_any(Volatility::Immutable),
-        bits: true,
+        out: Out::Bits,
     })
     .call(columns)
 }
 
-/// The bits of a `row_hash` value as [`row_hash_bits`] gives them: its 16 hex digits
-/// read back; a value lakemart did not write so (another hash, written by an earlier
-/// release, or NULL) gets bits of its own that match no row hash of today's.
+/// The bits of a `row_hash` value as [`row_hash_bits`] gives them: a `BIGINT`'s bits,
+/// or 16 hex digits (as tables made before 2026-12-05 keep it) read back; a value
+/// lakemart did not write so (another hash, or NULL) gets bits of its own that match no
+/// row hash of today's.
 pub fn hash_bits(row_hash: Expr) -> Expr {
-    ScalarUDF::new_from_impl(HashBits {
-        signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+    hash_as(row_hash, &DataType::UInt64)
+}
+
+/// A `row_hash` value (`BIGINT` or hex text) as `to`: `UInt64` ([`hash_bits`]),
+/// `Int64` or `Utf8` (16 lowercase hex digits); NULL stays NULL but in `UInt64`.
+/// Text given as text is left as it is.
+pub fn hash_as(row_hash: Expr, to: &DataType) -> Expr {
+    ScalarUDF::new_from_impl(HashAs {
+        signature: Signature::any(1, Volatility::Immutable),
+        out: match to {
+            DataType::UInt64 => Out::Bits,
+            other => stored_as(other),
+        },
     })
     .call(vec![row_hash])
+}
+
+/// What a row hash is given as.
+#[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
+enum Out {
+    /// `Int64`: what tables store.
+    Signed,
+    /// `Utf8`, 16 lowercase hex digits: what tables made before 2026-12-05 store.
+    Text,
+    /// `UInt64`: what is compared.
+    Bits,
+}
+
+fn stored_as(t: &DataType) -> Out {
+    match t {
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => Out::Text,
+        _ => Out::Signed,
+    }
+}
+
+impl Out {
+    fn data_type(self) -> DataType {
+        match self {
+            Out::Signed => DataType::Int64,
+            Out::Text => DataType::Utf8,
+            Out::Bits => DataType::UInt64,
+        }
+    }
+
+    /// `bits` as this type, NULL where `nulls` says (never for `Bits`).
+    fn array(self, bits: &[u64], nulls: Option<&NullBuffer>) -> ArrayRef {
+        match self {
+            Out::Bits => Arc::new(UInt64Array::from(bits.to_vec())),
+            Out::Signed => Arc::new(Int64Array::new(
+                bits.iter().map(|&b| b as i64).collect(),
+                nulls.cloned(),
+            )),
+            Out::Text => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let mut out = StringBuilder::with_capacity(bits.len(), bits.len() * 16);
+                for (i, &h) in bits.iter().enumerate() {
+                    if nulls.is_some_and(|n| n.is_null(i)) {
+                        out.append_null();
+                        continue;
+                    }
+                    let digits: [u8; 16] = std::array::from_fn(|i| HEX[((h >> (60 - 4 * i)) & 0xf) as usize]);
+                    out.append_value(std::str::from_utf8(&digits).unwrap_or_default());
+                }
+                Arc::new(out.finish())
+            }
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct RowHash {
     signature: Signature,
-    bits: bool,
+    out: Out,
 }
 
 impl ScalarUDFImpl for RowHash {
     fn name(&self) -> &str {
-        if self.bits {
-            "lakemart_row_hash_bits"
-        } else {
-            "lakemart_row_hash"
+        match self.out {
+            Out::Signed => "lakemart_row_hash",
+            Out::Text => "lakemart_row_hash_text",
+            Out::Bits => "lakemart_row_hash_bits",
         }
     }
     fn signature(&self) -> &Signature {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> deltalake::datafusion::error::Result<DataType> {
-        Ok(if self.bits { DataType::UInt64 } else { DataType::Utf8 })
+        Ok(self.out.data_type())
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> deltalake::datafusion::error::Result<ColumnarValue> {
         let n = args.number_rows;
         let columns = arrays(&args)?;
         let hashes = hash_rows(&columns, n)?;
-        if self.bits {
-            return Ok(ColumnarValue::Array(Arc::new(UInt64Array::from(hashes))));
-        }
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = StringBuilder::with_capacity(n, n * 16);
-        for h in hashes {
-            let digits: [u8; 16] = std::array::from_fn(|i| HEX[((h >> (60 - 4 * i)) & 0xf) as usize]);
-            out.append_value(std::str::from_utf8(&digits).unwrap_or_default());
-        }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+        Ok(ColumnarValue::Array(self.out.array(&hashes, None)))
     }
 }
 
@@ -136,8 +195,9 @@ pub(crate) fn arrays(args: &ScalarFunctionArgs) -> deltalake::datafusion::error:
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct HashBits {
+struct HashAs {
     signature: Signature,
+    out: Out,
 }
 
 /// The value of each lowercase hex digit, and 0xff for any other byte.
@@ -172,8 +232,17 @@ fn bits_of(hash: Option<&str>) -> u64 {
     XxHash64::oneshot(3, h.as_bytes())
 }
 
-/// [`hash_bits`] of each value of `a` (a `row_hash` column).
+/// [`hash_bits`] of each value of `a` (a `row_hash` column: `Int64`, or text).
 pub fn bits_of_hashes(a: &ArrayRef) -> std::result::Result<UInt64Array, ArrowError> {
+    if let Some(a) = a.as_primitive_opt::<Int64Type>() {
+        return Ok(match a.null_count() {
+            0 => UInt64Array::from_iter_values(a.values().iter().map(|&v| v as u64)),
+            _ => a
+                .iter()
+                .map(|v| Some(v.map_or_else(|| bits_of(None), |v| v as u64)))
+                .collect(),
+        });
+    }
     let a = cast(a, &DataType::Utf8)?;
     let a = a.as_string::<i32>();
     Ok(match a.null_count() {
@@ -182,20 +251,30 @@ pub fn bits_of_hashes(a: &ArrayRef) -> std::result::Result<UInt64Array, ArrowErr
     })
 }
 
-impl ScalarUDFImpl for HashBits {
+impl ScalarUDFImpl for HashAs {
     fn name(&self) -> &str {
-        "lakemart_hash_bits"
+        match self.out {
+            Out::Signed => "lakemart_hash_as_bigint",
+            Out::Text => "lakemart_hash_as_text",
+            Out::Bits => "lakemart_hash_bits",
+        }
     }
     fn signature(&self) -> &Signature {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> deltalake::datafusion::error::Result<DataType> {
-        Ok(DataType::UInt64)
+        Ok(self.out.data_type())
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> deltalake::datafusion::error::Result<ColumnarValue> {
         let n = args.number_rows;
         let a = args.args[0].clone().into_array(n)?;
-        Ok(ColumnarValue::Array(Arc::new(bits_of_hashes(&a)?)))
+        if self.out == Out::Text && stored_as(a.data_type()) == Out::Text {
+            return Ok(ColumnarValue::Array(cast(&a, &DataType::Utf8)?));
+        }
+        let bits = bits_of_hashes(&a)?;
+        Ok(ColumnarValue::Array(
+            self.out.array(bits.values(), a.logical_nulls().as_ref()),
+        ))
     }
 }
 
@@ -1693,6 +1772,30 @@ mod tests {
             hash(vec![Arc::new(StringArray::from(vec!["A1"]))]),
             ["1e7c0af6263fa6e9"]
         );
+    }
+
+    #[test]
+    fn a_bigint_row_hash_has_the_bits_its_hex_digits_spell() {
+        let h = 0x9e7c_0af6_263f_a6e9u64;
+        let signed: ArrayRef = Arc::new(Int64Array::from(vec![Some(h as i64), Some(-1), Some(0), None]));
+        let bits = bits_of_hashes(&signed).unwrap();
+        assert_eq!(bits.values().as_ref(), [h, u64::MAX, 0, bits_of(None)]);
+        // As text: the digits an earlier release stored, which read back to the same bits.
+        let text = Out::Text.array(bits.values(), signed.logical_nulls().as_ref());
+        let text = text.as_string::<i32>();
+        assert_eq!(
+            text.iter().collect::<Vec<_>>(),
+            [
+                Some("9e7c0af6263fa6e9"),
+                Some("ffffffffffffffff"),
+                Some("0000000000000000"),
+                None
+            ]
+        );
+        let again = bits_of_hashes(&(Arc::new(text.clone()) as ArrayRef)).unwrap();
+        assert_eq!(again.values(), bits.values());
+        let back = Out::Signed.array(again.values(), text.logical_nulls().as_ref());
+        assert_eq!(back.as_ref(), signed.as_ref());
     }
 
     #[test]

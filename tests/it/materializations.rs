@@ -1084,6 +1084,95 @@ fn scd2_fed_a_change_set_keeps_the_same_history_closing_versions_in_place() {
     assert_eq!(csv(&backfill, segments_q), rows(segments_h, &segments[3]));
 }
 
+/// Rewrite `table`'s `row_hash` as releases before 2026-12-05 stored it: 16 hex digits.
+fn make_legacy_row_hash(p: &TempProject, table: &str) {
+    let script = crate::common::repo_root().join("tests/interop/legacy_row_hash.py");
+    let out = std::process::Command::new(crate::interop::python())
+        .arg(script)
+        .arg(p.lakehouse().join(table.replace('.', "/")))
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn tables_with_the_earlier_text_row_hash_keep_it_and_build_the_same_history() {
+    // Four tables as an earlier release left them after D2 (row hashes as hex text),
+    // then D3 and D4 by this one; beside them, a project built by this one throughout.
+    let old = scd2_changes_project();
+    let new = scd2_changes_project();
+    let tables = [
+        "foundation.customer_current",
+        "foundation.customer_current_changes",
+        "foundation.customer_history",
+        "foundation.customer_segments",
+    ];
+    let type_q = |t: &str| format!("SELECT DISTINCT arrow_typeof(row_hash) AS t FROM {t}");
+    for date in [D1, D2] {
+        run_date(&old, date);
+        run_date(&new, date);
+    }
+    for t in tables {
+        assert_eq!(csv(&new, &type_q(t)), "t\nInt64\n", "{t}");
+        make_legacy_row_hash(&old, t);
+        assert_eq!(csv(&old, &type_q(t)), "t\nUtf8\n", "{t}");
+    }
+    let after = scd2_expected();
+    let hashes_q = |t: &str| format!("SELECT * FROM {t}");
+    let sorted = |csv: String| {
+        let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    for (date, want) in &after[2..] {
+        run_date(&old, date);
+        run_date(&new, date);
+        assert_eq!(csv(&old, SCD2_Q), rows(SCD2_H, want), "after {date}");
+        // The same rows, each row hash the hex digits of the other's.
+        for t in tables {
+            assert_eq!(csv(&old, &type_q(t)), "t\nUtf8\n", "{t} after {date}");
+            let hex = hashes_q(t).replace(
+                "SELECT *",
+                "SELECT * EXCLUDE (row_hash), lpad(to_hex(row_hash), 16, '0') AS row_hash",
+            );
+            let text = hashes_q(t).replace("SELECT *", "SELECT * EXCLUDE (row_hash), row_hash");
+            assert_eq!(sorted(csv(&old, &text)), sorted(csv(&new, &hex)), "{t} after {date}");
+        }
+        // A re-run changes nothing.
+        let before = csv(&old, SCD2_Q);
+        run_date(&old, date);
+        assert_eq!(csv(&old, SCD2_Q), before, "after a re-run of {date}");
+    }
+    // Rebuilt, the snapshot_diff table takes the BIGINT; its change set table keeps text.
+    run_ok(
+        &old,
+        &[
+            "run",
+            "--date",
+            D4,
+            "--full-refresh",
+            "--select",
+            "foundation.customer_current",
+        ],
+    );
+    assert_eq!(csv(&old, &type_q("foundation.customer_current")), "t\nInt64\n");
+    let changes = "SELECT cust_id, change_type, row_hash FROM foundation.customer_current_changes \
+                   WHERE biz_date = DATE '2024-07-04' ORDER BY cust_id";
+    let rebuilt = csv(&old, changes);
+    assert_eq!(rebuilt.lines().count(), 5, "{rebuilt}");
+    let hex = changes.replace("row_hash FROM", "lpad(to_hex(row_hash), 16, '0') AS row_hash FROM");
+    let fresh = new.run(&[
+        "run",
+        "--date",
+        D4,
+        "--full-refresh",
+        "--select",
+        "foundation.customer_current",
+    ]);
+    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
+    assert_eq!(rebuilt, csv(&new, &hex));
+}
+
 #[test]
 fn scd2_fed_a_change_set_takes_new_columns_by_merge() {
     let p = scd2_changes_project();
