@@ -1029,6 +1029,54 @@ impl Incremental<'_> {
         }
         let closing = RecordBatch::try_new(schema.clone(), columns)?;
         let touched = files_in_range(table, &keys[0], &range)?;
+
+        // The new versions, in key order, as files of the table (uncommitted): those of
+        // the rows `opened`.
+        let change_type = column(CHANGE_TYPE)?;
+        let change_type = change_type.as_string::<i32>();
+        let versions_of = |opened: Vec<u32>| -> Result<Option<DataFrame>> {
+            let picked = UInt32Array::from(opened);
+            let m = picked.len();
+            if m == 0 {
+                return Ok(None);
+            }
+            let mut columns = Vec::new();
+            for f in table_schema.fields() {
+                let name = f.name().as_str();
+                columns.push(match name {
+                    "valid_from" => Arc::new(Date32Array::from(vec![today; m])) as ArrayRef,
+                    "valid_to" => Arc::new(Date32Array::from(vec![open_end_days(); m])),
+                    "is_current" => Arc::new(BooleanArray::from(vec![true; m])),
+                    _ => deltalake::arrow::compute::take(column(name)?.as_ref(), &picked, None)?,
+                });
+            }
+            let versions = RecordBatch::try_new(schema.clone(), columns)?;
+            let sorted = ctx
+                .read_batch(versions)?
+                .sort(keys.iter().map(|k| ident(k).sort(true, false)).collect())?;
+            Ok(Some(sorted))
+        };
+        let write_versions = |df: Option<DataFrame>| {
+            let (table, keys) = (table.clone(), keys.clone());
+            tokio::spawn(async move {
+                match df {
+                    Some(df) => write_files(&table, &keys, df).await,
+                    None => Ok((Vec::new(), 0)),
+                }
+            })
+        };
+        let joined = |h: tokio::task::JoinHandle<Result<(Vec<Add>, u64)>>| async move {
+            h.await
+                .map_err(|e| Error::Internal(format!("writing the new versions stopped: {e}")))?
+        };
+        // Written while the open versions are closed, as if none of them had its new
+        // version's hash already (a change set of snapshot_diff's never has): when one
+        // had, they are written again without it.
+        let opening: Vec<u32> = (0..n as u32)
+            .filter(|&j| change_type.value(j as usize) != "D")
+            .collect();
+        let early = write_versions(versions_of(opening.clone())?);
+
         let (mut removes, mut adds, mut rows_out) = (Vec::new(), Vec::new(), 0u64);
         let (mut found, mut same) = (vec![false; n], vec![false; n]);
         let mut chunks = (0, 0);
@@ -1041,43 +1089,30 @@ impl Incremental<'_> {
                 same_unless: table_schema.index_of("row_hash").ok(),
             };
             let cores = self.state.config().target_partitions();
-            let Some(done) = patch::patch(table, &touched, incoming, keys, &self.tag.run_id, memory, cores).await?
-            else {
-                return Ok(None);
+            let patched = patch::patch(table, &touched, incoming, keys, &self.tag.run_id, memory, cores).await;
+            let Ok(Some(done)) = patched else {
+                // Not applied in place (or failed): the new versions' files are not used.
+                if let Ok((files, _)) = joined(early).await {
+                    discard_adds(table, &files).await;
+                }
+                return patched.map(|_| None);
             };
             (removes, adds, rows_out) = (done.removes, done.adds, done.rows);
             (found, same) = (done.found, done.same);
             chunks = (done.copied, done.encoded);
         }
         let closed = (0..n).filter(|&j| found[j] && !same[j]).count();
-
-        // The new versions, in key order.
-        let change_type = column(CHANGE_TYPE)?;
-        let change_type = change_type.as_string::<i32>();
-        let opened: Vec<u32> = (0..n as u32)
-            .filter(|&j| change_type.value(j as usize) != "D" && !same[j as usize])
-            .collect();
-        let picked = UInt32Array::from(opened);
-        let m = picked.len();
-        let mut columns = Vec::new();
-        for f in table_schema.fields() {
-            let name = f.name().as_str();
-            columns.push(match name {
-                "valid_from" => Arc::new(Date32Array::from(vec![today; m])) as ArrayRef,
-                "valid_to" => Arc::new(Date32Array::from(vec![open_end_days(); m])),
-                "is_current" => Arc::new(BooleanArray::from(vec![true; m])),
-                _ => deltalake::arrow::compute::take(column(name)?.as_ref(), &picked, None)?,
-            });
-        }
-        let versions = RecordBatch::try_new(schema, columns)?;
-        if m > 0 {
-            let sorted = ctx
-                .read_batch(versions)?
-                .sort(keys.iter().map(|k| ident(k).sort(true, false)).collect())?;
-            let (more, written) = write_files(table, keys, sorted).await?;
-            adds.extend(more);
-            rows_out += written;
-        }
+        let opened: Vec<u32> = opening.into_iter().filter(|&j| !same[j as usize]).collect();
+        let m = opened.len();
+        let (more, written) = match joined(early).await? {
+            (files, rows) if rows as usize == m => (files, rows),
+            (files, _) => {
+                discard_adds(table, &files).await;
+                joined(write_versions(versions_of(opened)?)).await?
+            }
+        };
+        adds.extend(more);
+        rows_out += written;
         if removes.is_empty() && adds.is_empty() {
             return unchanged(table, "no version changes").map(Some);
         }
@@ -2273,6 +2308,16 @@ async fn flush_file(
 }
 
 /// Delete `written`'s files (never committed); a failure is logged, not the run's.
+/// Delete the uncommitted files `adds` of `table` (left for VACUUM when that fails).
+async fn discard_adds(table: &DeltaTable, adds: &[Add]) {
+    let store = table.log_store().object_store(None);
+    for a in adds {
+        if let Err(e) = store.delete(&Path::from(a.path.as_str())).await {
+            tracing::warn!("{}: {e}; an uncommitted file is left for VACUUM", a.path);
+        }
+    }
+}
+
 async fn discard(store: &ObjectStoreRef, written: &Written) {
     for f in &written.files {
         if let Err(e) = store.delete(&f.path).await {
@@ -2583,8 +2628,8 @@ const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
 /// A writer of new files of a keyed table (merge, snapshot_diff): [`KEYED_FILE_SIZE`],
 /// Snappy as delta-rs writes, but no dictionary for a single-column unique key and
 /// the `row_hash` (every value differs: building one is wasted work; a member of a
-/// composite key may repeat), and the row hash's random hex digits neither compressed
-/// nor given min/max statistics.
+/// composite key may repeat), and the row hash's random bits neither compressed nor
+/// given min/max statistics.
 fn keyed_writer(table: &DeltaTable, keys: &[String]) -> Result<RecordBatchWriter> {
     let row_hash = ColumnPath::from("row_hash");
     let unique = match keys {

@@ -1044,6 +1044,14 @@ fn scd2_fed_a_change_set_keeps_the_same_history_closing_versions_in_place() {
         );
     }
 
+    // The new versions are written while the open ones are closed; where a key's open
+    // version already had its hash (customer_segments: C2's mobile, C1's), they were
+    // written again without it, and the first files deleted.
+    for t in ["foundation.customer_history", "foundation.customer_segments"] {
+        let stray = uncommitted_files(&p, t);
+        assert!(stray.is_empty(), "{t}: {stray:?}");
+    }
+
     // D4 closed C1 and C4 in place (their files rewritten with every column but the
     // version's end copied) and opened their new versions.
     let log = commits(&p, "foundation.customer_history");
