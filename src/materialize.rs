@@ -1058,15 +1058,16 @@ impl Incremental<'_> {
         };
         let write_versions = |df: Option<DataFrame>| {
             let (table, keys) = (table.clone(), keys.clone());
-            tokio::spawn(async move {
+            Spawned(tokio::spawn(async move {
                 match df {
                     Some(df) => write_files(&table, &keys, df).await,
                     None => Ok((Vec::new(), 0)),
                 }
-            })
+            }))
         };
-        let joined = |h: tokio::task::JoinHandle<Result<(Vec<Add>, u64)>>| async move {
-            h.await
+        let joined = |mut h: Spawned<Result<(Vec<Add>, u64)>>| async move {
+            (&mut h.0)
+                .await
                 .map_err(|e| Error::Internal(format!("writing the new versions stopped: {e}")))?
         };
         // Written while the open versions are closed, as if none of them had its new
@@ -1843,10 +1844,13 @@ impl Incremental<'_> {
             .await?
             .ok_or_else(|| Error::Internal("change set table vanished".into()))?;
         let today = days_since_epoch(self.tag.biz_date);
+        // The change set table can keep the row hash in another form than the table
+        // (one of them rebuilt since an earlier release): the table's.
         let delta = ctx
             .read_table(engine::provider(ctx, &changes_table).await?)?
             .filter(ident("biz_date").eq(date_lit(today)))?
-            .drop_columns(&["biz_date"])?;
+            .drop_columns(&["biz_date"])?
+            .with_column("row_hash", rowdiff::hash_as(ident("row_hash"), &hash_type(&table)?))?;
         let Some(range) = key_range(&delta, k0).await? else {
             return unchanged(&table, "the run produced no rows");
         };
@@ -2307,7 +2311,6 @@ async fn flush_file(
     Ok(())
 }
 
-/// Delete `written`'s files (never committed); a failure is logged, not the run's.
 /// Delete the uncommitted files `adds` of `table` (left for VACUUM when that fails).
 async fn discard_adds(table: &DeltaTable, adds: &[Add]) {
     let store = table.log_store().object_store(None);
@@ -2318,6 +2321,17 @@ async fn discard_adds(table: &DeltaTable, adds: &[Add]) {
     }
 }
 
+/// A spawned task, stopped when its handle is dropped unawaited (its model stopped:
+/// an error, or its `--timeout`).
+struct Spawned<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Delete `written`'s files (never committed); a failure is logged, not the run's.
 async fn discard(store: &ObjectStoreRef, written: &Written) {
     for f in &written.files {
         if let Err(e) = store.delete(&f.path).await {
@@ -2350,7 +2364,12 @@ fn change_rows(df: DataFrame, columns: &[String], types: &[DataType]) -> Result<
         .zip(types)
         .map(|(c, t)| {
             let v = if has(c) { ident(c) } else { lit(ScalarValue::Null) };
-            cast(v, t.clone()).alias(c.as_str())
+            // A row hash from a version of the table in the other form (see [`hash_type`]).
+            let v = match c.as_str() {
+                "row_hash" => rowdiff::hash_as(v, t),
+                _ => cast(v, t.clone()),
+            };
+            v.alias(c.as_str())
         })
         .collect();
     cols.push(ident("change_type"));
