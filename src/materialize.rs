@@ -71,15 +71,13 @@ pub fn system_columns(m: Materialization) -> &'static [&'static str] {
 /// The table's schema for a model producing `output`.
 pub fn table_schema(m: Materialization, output: &Schema) -> SchemaRef {
     let mut fields: Vec<Field> = output.fields().iter().map(|f| f.as_ref().clone()).collect();
-    match m {
-        Materialization::Scd2 => {
-            fields.push(Field::new("row_hash", ROW_HASH_TYPE, true));
-            fields.push(Field::new("valid_from", DataType::Date32, true));
-            fields.push(Field::new("valid_to", DataType::Date32, true));
-            fields.push(Field::new("is_current", DataType::Boolean, true));
-        }
-        Materialization::SnapshotDiff => fields.push(Field::new("row_hash", ROW_HASH_TYPE, true)),
-        _ => {}
+    // A snapshot_diff table keeps no row hash: the next date compares with its
+    // fingerprints ([`fingerprint`]), which hold each key's hash bits.
+    if m == Materialization::Scd2 {
+        fields.push(Field::new("row_hash", ROW_HASH_TYPE, true));
+        fields.push(Field::new("valid_from", DataType::Date32, true));
+        fields.push(Field::new("valid_to", DataType::Date32, true));
+        fields.push(Field::new("is_current", DataType::Boolean, true));
     }
     Arc::new(Schema::new(fields))
 }
@@ -89,12 +87,30 @@ pub fn table_schema(m: Materialization, output: &Schema) -> SchemaRef {
 pub const ROW_HASH_TYPE: DataType = DataType::Int64;
 
 /// The type `table` stores `row_hash` as: [`ROW_HASH_TYPE`], or text (16 hex digits) in
-/// a table an earlier release made (before 2026-12-05), which keeps it.
+/// a table an earlier release made (before 2026-12-05), which keeps it. A table that
+/// stores none (a snapshot_diff table since 2026-12-06) hashes as [`ROW_HASH_TYPE`].
 fn hash_type(table: &DeltaTable) -> Result<DataType> {
     let schema = table.snapshot()?.snapshot().arrow_schema();
     Ok(schema
         .field_with_name("row_hash")
         .map_or(ROW_HASH_TYPE, |f| f.data_type().clone()))
+}
+
+/// Whether `table` stores a `row_hash` column: every scd2 history does; a snapshot_diff
+/// table only when an earlier release (before 2026-12-06) made it, and it keeps it
+/// until rebuilt.
+fn stores_hash(table: &DeltaTable) -> Result<bool> {
+    Ok(table
+        .snapshot()?
+        .snapshot()
+        .arrow_schema()
+        .field_with_name("row_hash")
+        .is_ok())
+}
+
+/// Whether `df` has a `row_hash` column.
+fn has_hash(df: &DataFrame) -> bool {
+    df.schema().fields().iter().any(|f| f.name() == "row_hash")
 }
 
 /// The column of a change set that says what happened to its key: `I`, `U` or `D`.
@@ -414,7 +430,6 @@ impl Incremental<'_> {
                 None => df,
             },
             Materialization::Scd2 if !fed => hashed(df, &self.tracked(&self.output_names_of_plan()), &ROW_HASH_TYPE)?,
-            Materialization::SnapshotDiff => hashed(df, &self.non_key(&self.output_names_of_plan()), &ROW_HASH_TYPE)?,
             _ => df,
         };
         let df = if m == Materialization::Scd2 {
@@ -429,8 +444,10 @@ impl Incremental<'_> {
             props = props.with_application_transaction(Transaction::new(self.app_id(), 1));
         }
         if m == Materialization::SnapshotDiff {
-            // Every row is an insert in the change set.
-            let changes = df.clone().with_column("change_type", lit("I"))?;
+            // Every row is an insert in the change set, which carries its row hash (the
+            // table does not: its fingerprints hold the hashes, [`Incremental::keep_keys`]).
+            let hashed_columns = self.non_key(&self.output_names_of_plan());
+            let changes = hashed(df.clone(), &hashed_columns, &ROW_HASH_TYPE)?.with_column("change_type", lit("I"))?;
             self.write_changes(changes, &self.state).await?;
         }
         // Keyed tables are written in key order, in files of a chosen size, so that a
@@ -495,7 +512,8 @@ impl Incremental<'_> {
         let df = ctx.read_table(engine::provider(&ctx, table).await?)?;
         let keys = &self.meta.unique_key;
         let key_types = key_types(&df, keys)?;
-        let df = key_hashes(df, keys, &key_types, table_hash_bits())?;
+        let bits = bits_of_rows(&df, &self.non_key(&self.output_names_of_plan()));
+        let df = key_hashes(df, keys, &key_types, bits)?;
         let store = table.log_store().object_store(None);
         if table.snapshot()?.metadata().partition_columns().is_empty() {
             // Its fingerprints, when the memory pool can hold them (else the next date
@@ -1153,6 +1171,13 @@ impl Incremental<'_> {
         let names = self.output_names_of_plan();
         let hashed_columns = self.non_key(&names);
         let hash_type = hash_type(&table)?;
+        // A table that keeps no row hash has its rows' hashes recomputed as read (its
+        // fingerprints' when they are missing, a gone key's row): the snapshot is
+        // hashed in the table's types, so that an unchanged row hashes the same.
+        let df = match stores_hash(&table)? {
+            true => df,
+            false => in_table_types(&table, df, &names)?,
+        };
         let snapshot = hashed(df.clone(), &hashed_columns, &hash_type)?;
 
         // Compare with the table as it was before this business date, so a re-run
@@ -1269,7 +1294,7 @@ impl Incremental<'_> {
                     Some(rowdiff::OldKeys::Kept(k))
                 }
                 (None, Some(p)) => {
-                    let table_keys = key_hashes(p.clone(), &keys, &key_types, table_hash_bits())?
+                    let table_keys = key_hashes(p.clone(), &keys, &key_types, bits_of_rows(p, &hashed_columns))?
                         .execute_stream_partitioned()
                         .await?;
                     match rowdiff::Bucketed::split(table_keys, keys.len(), count, &runtime.disk_manager).await? {
@@ -1339,17 +1364,13 @@ impl Incremental<'_> {
                 let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
                 Ok(kctx.read_batch(batch)?)
             };
-            let typed = |df: DataFrame| change_rows(df, &all, &types);
+            // The snapshot's rows are hashed after the join (for the changed keys alone),
+            // a table's that keeps no hash when read back.
+            let typed = |df: DataFrame| change_rows_hashed(df, &all, &types, &hashed_columns);
             let rows_of = |keyed: DataFrame, side: DataFrame| -> Result<DataFrame> {
                 let left: Vec<&str> = probe.iter().map(String::as_str).collect();
                 let right: Vec<&str> = keys.iter().map(String::as_str).collect();
-                let joined = keyed.join(side, JoinType::Inner, &left, &right, None)?;
-                // The snapshot's rows are hashed after the join: for the changed keys alone.
-                let joined = match joined.schema().fields().iter().any(|f| f.name() == "row_hash") {
-                    true => joined,
-                    false => hashed(joined, &hashed_columns, &hash_type)?,
-                };
-                typed(joined)
+                typed(keyed.join(side, JoinType::Inner, &left, &right, None)?)
             };
             let (changed, gone) = (compared.changed.num_rows(), compared.gone.num_rows());
             let whole = current && !merge_schema && rewrite_whole(&table, changed, gone)?;
@@ -1431,7 +1452,9 @@ impl Incremental<'_> {
         let local = table.table_url().to_file_path().ok();
         let held = match fingerprint::Fingerprints::open(&store, base, &description, &memory, local.as_deref()).await? {
             Err(fingerprint::Missing::None) => {
-                let table_keys = key_hashes(previous.clone(), keys, key_types, table_hash_bits())?;
+                let hashed_columns = self.non_key(&self.output_names_of_plan());
+                let bits = bits_of_rows(previous, &hashed_columns);
+                let table_keys = key_hashes(previous.clone(), keys, key_types, bits)?;
                 self.table_prints(table_keys, table, &memory).await?
             }
             opened => opened,
@@ -1509,7 +1532,8 @@ impl Incremental<'_> {
                     .read_table(engine::provider(&kctx, table).await?)?
                     .filter(fingerprint::key_in(gone_keys, key_columns))?
                     .with_column("change_type", lit("D"))?;
-                changes = changes.union(change_rows(rows, all, types)?)?;
+                let hashed_columns = self.non_key(&self.output_names_of_plan());
+                changes = changes.union(change_rows_hashed(rows, all, types, &hashed_columns)?)?;
             }
             self.write_changes(changes, &state).await?;
             tracing::debug!(
@@ -1582,7 +1606,7 @@ impl Incremental<'_> {
         write_files: bool,
     ) -> Result<(Option<(Vec<fingerprint::Found>, Vec<rowdiff::Spilled>)>, Written)> {
         let keys = &self.meta.unique_key;
-        let (typed, key_at, hash_at) = self.typed_snapshot(table, snapshot, columns)?;
+        let (typed, key_at, hash_at, stored) = self.typed_snapshot(table, snapshot, columns)?;
         let mut fields: Vec<Field> = typed.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
         fields.push(Field::new("change_type", DataType::Utf8, false));
         let change_schema: SchemaRef = Arc::new(Schema::new(fields));
@@ -1599,9 +1623,10 @@ impl Incremental<'_> {
                 false => None,
             };
             let mut out = rowdiff::SpillOut::new(&disk, &change_schema, "snapshot_diff change set")?;
-            let (probe, key_at, key_types, schema, refused) = (
+            let (probe, key_at, stored, key_types, schema, refused) = (
                 probe.clone(),
                 key_at.clone(),
+                stored.clone(),
                 key_types.to_vec(),
                 change_schema.clone(),
                 refused.clone(),
@@ -1645,7 +1670,7 @@ impl Incremental<'_> {
                     }));
                     rows += n;
                     if let Some(w) = writer.as_mut() {
-                        w.write(batch).await?;
+                        w.write(batch.project(&stored)?).await?;
                         if w.buffer_len() as u64 >= KEYED_FILE_SIZE {
                             flush_file(w, part, first..rows, &mut done).await?;
                             first = rows;
@@ -1682,18 +1707,24 @@ impl Incremental<'_> {
         Ok((parts, written))
     }
 
-    /// The snapshot's `columns` in the table's types, and where its key columns and its
-    /// `row_hash` are.
+    /// The snapshot's `columns` in the table's types, where its key columns and its
+    /// `row_hash` are, and which of its columns the table's files store (all, or all but
+    /// the row hash).
     fn typed_snapshot(
         &self,
         table: &DeltaTable,
         snapshot: &DataFrame,
         columns: &[String],
-    ) -> Result<(DataFrame, Vec<usize>, usize)> {
+    ) -> Result<(DataFrame, Vec<usize>, usize, Vec<usize>)> {
         let table_schema = table.snapshot()?.snapshot().arrow_schema();
+        // The row hash of a table that keeps none is only compared: it keeps its type.
         let typed = columns
             .iter()
-            .map(|c| Ok(cast(ident(c), table_schema.field_with_name(c)?.data_type().clone()).alias(c.as_str())))
+            .map(|c| match table_schema.field_with_name(c) {
+                Ok(f) => Ok(cast(ident(c), f.data_type().clone()).alias(c.as_str())),
+                Err(_) if c == "row_hash" => Ok(ident(c)),
+                Err(e) => Err(e.into()),
+            })
             .collect::<Result<Vec<_>>>()?;
         let typed = snapshot.clone().select(typed)?;
         let at = |c: &str| {
@@ -1704,7 +1735,9 @@ impl Incremental<'_> {
         };
         let key_at: Vec<usize> = self.meta.unique_key.iter().map(|k| at(k)).collect::<Result<_>>()?;
         let hash_at = at("row_hash")?;
-        Ok((typed, key_at, hash_at))
+        let stores = stores_hash(table)?;
+        let stored = (0..columns.len()).filter(|&i| stores || i != hash_at).collect();
+        Ok((typed, key_at, hash_at, stored))
     }
 
     /// Read the snapshot once for two ends: write its rows (`columns`, in the table's
@@ -1722,7 +1755,7 @@ impl Incremental<'_> {
         count: usize,
     ) -> Result<(std::result::Result<rowdiff::Bucketed, rowdiff::Refused>, Written)> {
         let keys = &self.meta.unique_key;
-        let (typed, key_at, hash_at) = self.typed_snapshot(table, snapshot, columns)?;
+        let (typed, key_at, hash_at, stored) = self.typed_snapshot(table, snapshot, columns)?;
         let mut fields: Vec<Field> = keys
             .iter()
             .zip(key_types)
@@ -1740,9 +1773,10 @@ impl Incremental<'_> {
         for (part, mut stream) in typed.execute_stream_partitioned().await?.into_iter().enumerate() {
             // No file rolls but ours: each flush is one file, so its rows are known.
             let mut writer = keyed_writer(table, keys)?.with_target_file_size(0);
-            let (bucketing, key_at, key_types, schema, refused) = (
+            let (bucketing, key_at, stored, key_types, schema, refused) = (
                 bucketing.clone(),
                 key_at.clone(),
+                stored.clone(),
                 key_types.to_vec(),
                 bucket_schema.clone(),
                 refused.clone(),
@@ -1771,7 +1805,7 @@ impl Incremental<'_> {
                         s.done().await?;
                     }
                     scattering = Some(bucketing.scatter(RecordBatch::try_new(schema.clone(), columns)?));
-                    writer.write(batch).await?;
+                    writer.write(batch.project(&stored)?).await?;
                     rows += n;
                     if writer.buffer_len() as u64 >= KEYED_FILE_SIZE {
                         flush_file(&mut writer, part, first..rows, &mut done).await?;
@@ -1844,13 +1878,24 @@ impl Incremental<'_> {
             .await?
             .ok_or_else(|| Error::Internal("change set table vanished".into()))?;
         let today = days_since_epoch(self.tag.biz_date);
-        // The change set table can keep the row hash in another form than the table
-        // (one of them rebuilt since an earlier release): the table's.
         let delta = ctx
             .read_table(engine::provider(ctx, &changes_table).await?)?
             .filter(ident("biz_date").eq(date_lit(today)))?
-            .drop_columns(&["biz_date"])?
-            .with_column("row_hash", rowdiff::hash_as(ident("row_hash"), &hash_type(&table)?))?;
+            .drop_columns(&["biz_date"])?;
+        // The change set table can keep the row hash in another form than the table
+        // (one of them rebuilt since an earlier release): the table's. A table that
+        // keeps none takes the rest.
+        let (delta, all) = match stores_hash(&table)? {
+            true => (
+                delta.with_column("row_hash", rowdiff::hash_as(ident("row_hash"), &hash_type(&table)?))?,
+                all.to_vec(),
+            ),
+            false => (
+                delta.drop_columns(&["row_hash"])?,
+                all.iter().filter(|c| *c != "row_hash").cloned().collect(),
+            ),
+        };
+        let all = all.as_slice();
         let Some(range) = key_range(&delta, k0).await? else {
             return unchanged(&table, "the run produced no rows");
         };
@@ -2376,6 +2421,41 @@ fn change_rows(df: DataFrame, columns: &[String], types: &[DataType]) -> Result<
     Ok(df.select(cols)?)
 }
 
+/// [`change_rows`] of `df`, whose `row_hash` is computed over `hashed_columns` (as
+/// `columns` are typed) when `df` has none: the rows of a table that keeps no hash.
+fn change_rows_hashed(
+    df: DataFrame,
+    columns: &[String],
+    types: &[DataType],
+    hashed_columns: &[String],
+) -> Result<DataFrame> {
+    let had = has_hash(&df);
+    let rows = change_rows(df, columns, types)?;
+    match columns.iter().position(|c| c == "row_hash") {
+        Some(at) if !had => hashed(rows, hashed_columns, &types[at]),
+        _ => Ok(rows),
+    }
+}
+
+/// `df`'s `columns` cast to `table`'s types (a column it does not have keeps its own),
+/// its other columns as they are.
+fn in_table_types(table: &DeltaTable, df: DataFrame, columns: &[String]) -> Result<DataFrame> {
+    let table_schema = table.snapshot()?.snapshot().arrow_schema();
+    let typed: Vec<Expr> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let c = f.name().as_str();
+            match table_schema.field_with_name(c) {
+                Ok(t) if columns.iter().any(|n| n == c) => cast(ident(c), t.data_type().clone()).alias(c),
+                _ => ident(c),
+            }
+        })
+        .collect();
+    Ok(df.select(typed)?)
+}
+
 /// `df` plus `row_hash` over `columns` ([`rowdiff::row_hash`]) as `hash_type` (the
 /// table's, [`hash_type`]).
 fn hashed(df: DataFrame, columns: &[String], hash_type: &DataType) -> Result<DataFrame> {
@@ -2406,9 +2486,21 @@ fn key_hashes(df: DataFrame, keys: &[String], key_types: &[DataType], bits: Expr
     Ok(df.select(cols)?)
 }
 
-/// The bits of a table's `row_hash` column ([`rowdiff::hash_bits`]).
-fn table_hash_bits() -> Expr {
-    rowdiff::hash_bits(ident("row_hash"))
+/// The bits of the row hash of each of `df`'s rows (a table's, read): its `row_hash`
+/// column ([`rowdiff::hash_bits`]) where it stores one, else computed over
+/// `hashed_columns` ([`row_hash_bits`]) in the table's types, as the snapshot compared
+/// with it is hashed. A column the table does not have yet (one the model added) is
+/// left out: every row then differs from the snapshot, as with a stored hash.
+fn bits_of_rows(df: &DataFrame, hashed_columns: &[String]) -> Expr {
+    if has_hash(df) {
+        return rowdiff::hash_bits(ident("row_hash"));
+    }
+    let present: Vec<String> = hashed_columns
+        .iter()
+        .filter(|c| df.schema().has_column_with_unqualified_name(c))
+        .cloned()
+        .collect();
+    row_hash_bits(&present)
 }
 
 /// The bits of the row hash [`hashed`] gives over `columns`, computed as such.

@@ -1093,20 +1093,25 @@ fn scd2_fed_a_change_set_keeps_the_same_history_closing_versions_in_place() {
 }
 
 /// Rewrite `table`'s `row_hash` as releases before 2026-12-05 stored it: 16 hex digits.
-fn make_legacy_row_hash(p: &TempProject, table: &str) {
+/// A snapshot_diff table (which keeps none since 2026-12-06) gets it from its change set
+/// `changes`, by `key`.
+fn make_legacy_row_hash(p: &TempProject, table: &str, changes: Option<(&str, &str)>) {
     let script = crate::common::repo_root().join("tests/interop/legacy_row_hash.py");
-    let out = std::process::Command::new(crate::interop::python())
-        .arg(script)
-        .arg(p.lakehouse().join(table.replace('.', "/")))
-        .output()
-        .expect("python runs");
+    let dir = |t: &str| p.lakehouse().join(t.replace('.', "/"));
+    let mut command = std::process::Command::new(crate::interop::python());
+    command.arg(script).arg(dir(table));
+    if let Some((changes, key)) = changes {
+        command.arg(dir(changes)).arg(key);
+    }
+    let out = command.output().expect("python runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
 fn tables_with_the_earlier_text_row_hash_keep_it_and_build_the_same_history() {
-    // Four tables as an earlier release left them after D2 (row hashes as hex text),
-    // then D3 and D4 by this one; beside them, a project built by this one throughout.
+    // Four tables as an earlier release left them after D2 (row hashes as hex text; the
+    // snapshot_diff table kept one too), then D3 and D4 by this one; beside them, a
+    // project built by this one throughout, whose snapshot_diff table keeps no hash.
     let old = scd2_changes_project();
     let new = scd2_changes_project();
     let tables = [
@@ -1120,19 +1125,35 @@ fn tables_with_the_earlier_text_row_hash_keep_it_and_build_the_same_history() {
         run_date(&old, date);
         run_date(&new, date);
     }
+    let snapshot_diff = "foundation.customer_current";
+    let has_hash = |p: &TempProject, t: &str| {
+        let all = csv(p, &format!("SELECT * FROM {t} LIMIT 1"));
+        all.lines()
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .any(|c| c == "row_hash")
+    };
     for t in tables {
-        assert_eq!(csv(&new, &type_q(t)), "t\nInt64\n", "{t}");
-        make_legacy_row_hash(&old, t);
+        let changes = (t == snapshot_diff).then_some(("foundation.customer_current_changes", "cust_id"));
+        match changes {
+            Some(_) => assert!(!has_hash(&new, t), "{t}"),
+            None => assert_eq!(csv(&new, &type_q(t)), "t\nInt64\n", "{t}"),
+        }
+        make_legacy_row_hash(&old, t, changes);
         assert_eq!(csv(&old, &type_q(t)), "t\nUtf8\n", "{t}");
     }
     let after = scd2_expected();
-    // A table's rows, its row hash as hex digits whatever its form.
+    // A table's rows, its row hash as hex digits whatever its form; the snapshot_diff
+    // table's without it (this release's keeps none).
     let hex_rows = |p: &TempProject, t: &str| {
-        let hash = match csv(p, &type_q(t)).as_str() {
-            "t\nUtf8\n" => "row_hash",
-            _ => "lpad(to_hex(row_hash), 16, '0') AS row_hash",
+        let columns = match (t == snapshot_diff, has_hash(p, t)) {
+            (_, false) => "*",
+            (true, true) => "* EXCLUDE (row_hash)",
+            (false, true) if csv(p, &type_q(t)) == "t\nUtf8\n" => "* EXCLUDE (row_hash), row_hash",
+            (false, true) => "* EXCLUDE (row_hash), lpad(to_hex(row_hash), 16, '0') AS row_hash",
         };
-        let mut lines: Vec<String> = csv(p, &format!("SELECT * EXCLUDE (row_hash), {hash} FROM {t}"))
+        let mut lines: Vec<String> = csv(p, &format!("SELECT {columns} FROM {t}"))
             .lines()
             .map(str::to_string)
             .collect();
@@ -1153,7 +1174,7 @@ fn tables_with_the_earlier_text_row_hash_keep_it_and_build_the_same_history() {
         run_date(&old, date);
         assert_eq!(csv(&old, SCD2_Q), before, "after a re-run of {date}");
     }
-    // Rebuilt, the snapshot_diff table takes the BIGINT; its change set table keeps text.
+    // Rebuilt, the snapshot_diff table keeps no hash; its change set table keeps text.
     let refresh = [
         "run",
         "--date",
@@ -1164,7 +1185,7 @@ fn tables_with_the_earlier_text_row_hash_keep_it_and_build_the_same_history() {
     ];
     run_ok(&old, &refresh);
     run_ok(&new, &refresh);
-    assert_eq!(csv(&old, &type_q("foundation.customer_current")), "t\nInt64\n");
+    assert!(!has_hash(&old, snapshot_diff));
     assert_eq!(csv(&old, &type_q("foundation.customer_current_changes")), "t\nUtf8\n");
     let d4 = "SELECT cust_id, change_type FROM foundation.customer_current_changes \
               WHERE biz_date = DATE '2024-07-04' ORDER BY cust_id";
@@ -1516,25 +1537,20 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
             assert!(predicate.is_null(), "{info}");
             assert_eq!(metrics["num_added_rows"], 3, "{info}");
             assert!(metrics.get("num_copied_column_chunks").is_none(), "{info}");
-            // Its files: no dictionary for the unique key and the row hash, whose
-            // random hex digits are neither compressed nor given statistics.
+            // Its files: no dictionary for the unique key; no row hash (the table's
+            // fingerprints hold the hashes), only the model's columns.
             let last = commits(&p, "foundation.account_current").pop().unwrap();
             let table = p.lakehouse().join("foundation/account_current");
             for add in last.iter().filter_map(|a| a.get("add")) {
                 let file = std::fs::File::open(table.join(add["path"].as_str().unwrap())).unwrap();
                 let meta = SerializedFileReader::new(file).unwrap().metadata().clone();
-                for column in meta.row_group(0).columns() {
-                    let name = column.column_path().string();
+                let columns = meta.row_group(0).columns();
+                let names: Vec<String> = columns.iter().map(|c| c.column_path().string()).collect();
+                assert_eq!(names, ["acct_no", "balance", "status"]);
+                for (column, name) in columns.iter().zip(&names) {
                     let dictionary = column.dictionary_page_offset().is_some();
-                    match name.as_str() {
-                        "acct_no" => assert!(!dictionary, "{name}"),
-                        "row_hash" => {
-                            assert!(!dictionary, "{name}");
-                            assert_eq!(column.compression(), Compression::UNCOMPRESSED, "{name}");
-                            assert!(column.statistics().is_none(), "{name}");
-                        }
-                        _ => assert_eq!(column.compression(), Compression::SNAPPY, "{name}"),
-                    }
+                    assert_eq!(dictionary, name != "acct_no", "{name}");
+                    assert_eq!(column.compression(), Compression::SNAPPY, "{name}");
                 }
             }
         } else if *date == D4 {
