@@ -482,13 +482,26 @@ async fn plan_schema(state: &deltalake::datafusion::execution::SessionState, sta
 }
 
 /// Delta has no unsigned integers: `ROW_NUMBER()` and friends return `UInt64`.
-/// Such columns are cast to the signed type that holds them before writing.
+/// Such columns are cast to the signed type that holds them before writing. Nor
+/// timestamps but in microseconds, in UTC or without a zone: `CAST(x AS TIMESTAMP)`
+/// and `now()` give nanoseconds (and `now()` a `+00:00` zone), which the table
+/// would store as microseconds in UTC. Cast so here, the model's columns are the
+/// table's: an incremental model's next date does not see them retyped.
 pub fn storable(plan: LogicalPlan) -> std::result::Result<LogicalPlan, DataFusionError> {
+    use deltalake::arrow::datatypes::TimeUnit;
     use deltalake::datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast};
     let signed = |dt: &DataType| match dt {
         DataType::UInt8 => Some(DataType::Int16),
         DataType::UInt16 => Some(DataType::Int32),
         DataType::UInt32 | DataType::UInt64 => Some(DataType::Int64),
+        DataType::Timestamp(unit, zone)
+            if *unit != TimeUnit::Microsecond || zone.as_deref().is_some_and(|z| z != "UTC") =>
+        {
+            Some(DataType::Timestamp(
+                TimeUnit::Microsecond,
+                zone.as_ref().map(|_| "UTC".into()),
+            ))
+        }
         _ => None,
     };
     if !plan.schema().fields().iter().any(|f| signed(f.data_type()).is_some()) {

@@ -59,7 +59,9 @@ fn open_end_days() -> i32 {
         .unwrap_or(2_932_896)
 }
 
-/// Columns lakemart adds to a materialization's table.
+/// Columns lakemart adds to a materialization's table, whose names a model's SQL
+/// cannot use (a snapshot_diff table made before 2026-12-06 keeps a `row_hash`,
+/// which is not the model's: [`table_schema`]).
 pub fn system_columns(m: Materialization) -> &'static [&'static str] {
     match m {
         Materialization::Scd2 => &SCD2_COLUMNS,
@@ -446,6 +448,8 @@ impl Incremental<'_> {
         if m == Materialization::SnapshotDiff {
             // Every row is an insert in the change set, which carries its row hash (the
             // table does not: its fingerprints hold the hashes, [`Incremental::keep_keys`]).
+            // Hashed in the plan's types: only the comparisons need the table's
+            // ([`in_table_types`]), and the change set's hashes are not compared.
             let hashed_columns = self.non_key(&self.output_names_of_plan());
             let changes = hashed(df.clone(), &hashed_columns, &ROW_HASH_TYPE)?.with_column("change_type", lit("I"))?;
             self.write_changes(changes, &self.state).await?;

@@ -1114,6 +1114,16 @@ fn tables_with_the_earlier_text_row_hash_keep_it_and_build_the_same_history() {
     // project built by this one throughout, whose snapshot_diff table keeps no hash.
     let old = scd2_changes_project();
     let new = scd2_changes_project();
+    // Downstream of the snapshot_diff model, a rebuilt table of all its columns.
+    let wide_q = "SELECT * FROM foundation.customer_wide ORDER BY cust_id";
+    for p in [&old, &new] {
+        set_sql(
+            p,
+            "customer",
+            "customer_wide",
+            "SELECT * FROM foundation.customer_current\n",
+        );
+    }
     let tables = [
         "foundation.customer_current",
         "foundation.customer_current_changes",
@@ -1169,6 +1179,9 @@ fn tables_with_the_earlier_text_row_hash_keep_it_and_build_the_same_history() {
             assert_eq!(csv(&old, &type_q(t)), "t\nUtf8\n", "{t} after {date}");
             assert_eq!(hex_rows(&old, t), hex_rows(&new, t), "{t} after {date}");
         }
+        // The legacy row_hash is not the model's column: not in a `SELECT *` of it.
+        assert_eq!(csv(&old, wide_q), csv(&new, wide_q), "after {date}");
+        assert!(!csv(&old, wide_q).contains("row_hash"), "after {date}");
         // A re-run changes nothing.
         let before = csv(&old, SCD2_Q);
         run_date(&old, date);
@@ -1701,6 +1714,73 @@ fn snapshot_diff_keeps_the_newest_fingerprints_and_finds_the_same_changes_withou
         &["A1,U", "A5,I"],
     );
     assert_eq!(kept_key_versions(&p, model), [4, 5]);
+}
+
+#[test]
+fn snapshot_diff_rehashes_its_rows_as_read_and_finds_no_change_in_an_unchanged_snapshot() {
+    // The table keeps no row hash: its first fingerprints, and those rebuilt when they
+    // are missing, hash its rows as read back, in the table's types. An unchanged
+    // snapshot of every kind of column (NULLs too) must compare equal to them. A
+    // `CAST(… AS TIMESTAMP)` gives nanoseconds, which the table keeps as microseconds:
+    // the model's column is cast so, or its next date would see it retyped.
+    let cols = &[
+        ("acct_no", "string"),
+        ("balance", "decimal(18,2)"),
+        ("opened", "date"),
+        ("rate", "double"),
+        ("seen", "timestamp"),
+        ("units", "int"),
+        ("note", "string"),
+    ];
+    let same = "A1,100.00,2020-01-02,0.015,2024-06-30 10:11:12,3,first\n\
+                A2,200.50,2021-03-04,0.0,2024-06-30 23:59:59,,\n\
+                A3,-3.25,,,,-7,x\n";
+    let changed = same.replace("A2,200.50", "A2,200.51");
+    let day5 = "2024-07-05";
+    let p = project(
+        "account",
+        cols,
+        &[(D1, same), (D2, same), (D3, same), (D4, same), (day5, &changed)],
+    );
+    let all = "acct_no, balance, opened, rate, seen, units, note";
+    let sql = format!(
+        "SELECT {all}, seen + INTERVAL '1' DAY AS seen_next, CAST(opened AS TIMESTAMP) AS opened_at, balance * 2 AS twice \
+                       FROM src.core_account WHERE biz_date = $biz_date\n"
+    );
+    models(
+        &p,
+        "account",
+        "[[models]]\nname = \"account_current\"\nmaterialization = \"snapshot_diff\"\nunique_key = [\"acct_no\"]\n",
+        &[("account_current", &sql)],
+    );
+    let model = "foundation.account_current";
+    let chg_q = |d: &str| {
+        format!(
+            "SELECT acct_no, change_type, row_hash IS NOT NULL AS hashed FROM foundation.account_current_changes \
+             WHERE biz_date = DATE '{d}' ORDER BY acct_no"
+        )
+    };
+    let h = "acct_no,change_type,hashed";
+    run_date(&p, D1);
+    assert_eq!(csv(&p, &chg_q(D1)), rows(h, &["A1,I,true", "A2,I,true", "A3,I,true"]));
+    let table = csv(&p, &format!("SELECT * FROM {model} ORDER BY acct_no"));
+    assert!(!table.contains("row_hash"), "{table}");
+    // Compared with the first build's fingerprints: nothing changed.
+    run_date(&p, D2);
+    assert_eq!(csv(&p, &chg_q(D2)), rows(h, &[]));
+    // Compared with fingerprints made again from the table's rows: nothing changed.
+    std::fs::remove_dir_all(p.lakehouse().join("foundation/account_current/_lakemart")).unwrap();
+    run_date(&p, D3);
+    assert_eq!(csv(&p, &chg_q(D3)), rows(h, &[]));
+    // A re-run of an earlier date compares by buckets with the version before it.
+    run_date(&p, D4);
+    run_ok(&p, &["run", "--date", D2, "--select", model]);
+    assert_eq!(csv(&p, &chg_q(D2)), rows(h, &[]));
+    // One cent more: one update, hashed.
+    run_date(&p, day5);
+    assert_eq!(csv(&p, &chg_q(day5)), rows(h, &["A2,U,true"]));
+    let a2 = format!("SELECT acct_no, balance, twice FROM {model} WHERE acct_no = 'A2'");
+    assert_eq!(csv(&p, &a2), rows("acct_no,balance,twice", &["A2,200.51,401.02"]));
 }
 
 #[test]
