@@ -92,22 +92,20 @@ pub const ROW_HASH_TYPE: DataType = DataType::Int64;
 /// a table an earlier release made (before 2026-12-05), which keeps it. A table that
 /// stores none (a snapshot_diff table since 2026-12-06) hashes as [`ROW_HASH_TYPE`].
 fn hash_type(table: &DeltaTable) -> Result<DataType> {
-    let schema = table.snapshot()?.snapshot().arrow_schema();
-    Ok(schema
-        .field_with_name("row_hash")
-        .map_or(ROW_HASH_TYPE, |f| f.data_type().clone()))
+    Ok(stored_hash(table)?.unwrap_or(ROW_HASH_TYPE))
 }
 
 /// Whether `table` stores a `row_hash` column: every scd2 history does; a snapshot_diff
 /// table only when an earlier release (before 2026-12-06) made it, and it keeps it
 /// until rebuilt.
 fn stores_hash(table: &DeltaTable) -> Result<bool> {
-    Ok(table
-        .snapshot()?
-        .snapshot()
-        .arrow_schema()
-        .field_with_name("row_hash")
-        .is_ok())
+    Ok(stored_hash(table)?.is_some())
+}
+
+/// The type of `table`'s `row_hash` column, if it has one.
+fn stored_hash(table: &DeltaTable) -> Result<Option<DataType>> {
+    let schema = table.snapshot()?.snapshot().arrow_schema();
+    Ok(schema.field_with_name("row_hash").ok().map(|f| f.data_type().clone()))
 }
 
 /// Whether `df` has a `row_hash` column.
@@ -450,8 +448,8 @@ impl Incremental<'_> {
             // table does not: its fingerprints hold the hashes, [`Incremental::keep_keys`]).
             // Hashed in the plan's types: only the comparisons need the table's
             // ([`in_table_types`]), and the change set's hashes are not compared.
-            let hashed_columns = self.non_key(&self.output_names_of_plan());
-            let changes = hashed(df.clone(), &hashed_columns, &ROW_HASH_TYPE)?.with_column("change_type", lit("I"))?;
+            let changes =
+                hashed(df.clone(), &self.hashed_columns(), &ROW_HASH_TYPE)?.with_column("change_type", lit("I"))?;
             self.write_changes(changes, &self.state).await?;
         }
         // Keyed tables are written in key order, in files of a chosen size, so that a
@@ -516,7 +514,7 @@ impl Incremental<'_> {
         let df = ctx.read_table(engine::provider(&ctx, table).await?)?;
         let keys = &self.meta.unique_key;
         let key_types = key_types(&df, keys)?;
-        let bits = bits_of_rows(&df, &self.non_key(&self.output_names_of_plan()));
+        let bits = bits_of_rows(&df, &self.hashed_columns());
         let df = key_hashes(df, keys, &key_types, bits)?;
         let store = table.log_store().object_store(None);
         if table.snapshot()?.metadata().partition_columns().is_empty() {
@@ -571,6 +569,11 @@ impl Incremental<'_> {
             .map(|f| f.name().clone())
             .filter(|n| !(fed && n == CHANGE_TYPE))
             .collect()
+    }
+
+    /// The columns a snapshot_diff model's row hash covers: its stored output's non-key ones.
+    fn hashed_columns(&self) -> Vec<String> {
+        self.non_key(&self.output_names_of_plan())
     }
 
     fn non_key(&self, names: &[String]) -> Vec<String> {
@@ -1173,7 +1176,7 @@ impl Incremental<'_> {
     async fn snapshot_diff(self, table: DeltaTable, df: DataFrame, merge_schema: bool) -> Result<WriteOutcome> {
         let keys = self.meta.unique_key.clone();
         let names = self.output_names_of_plan();
-        let hashed_columns = self.non_key(&names);
+        let hashed_columns = self.hashed_columns();
         let hash_type = hash_type(&table)?;
         // A table that keeps no row hash has its rows' hashes recomputed as read (its
         // fingerprints' when they are missing, a gone key's row): the snapshot is
@@ -1456,8 +1459,7 @@ impl Incremental<'_> {
         let local = table.table_url().to_file_path().ok();
         let held = match fingerprint::Fingerprints::open(&store, base, &description, &memory, local.as_deref()).await? {
             Err(fingerprint::Missing::None) => {
-                let hashed_columns = self.non_key(&self.output_names_of_plan());
-                let bits = bits_of_rows(previous, &hashed_columns);
+                let bits = bits_of_rows(previous, &self.hashed_columns());
                 let table_keys = key_hashes(previous.clone(), keys, key_types, bits)?;
                 self.table_prints(table_keys, table, &memory).await?
             }
@@ -1536,7 +1538,7 @@ impl Incremental<'_> {
                     .read_table(engine::provider(&kctx, table).await?)?
                     .filter(fingerprint::key_in(gone_keys, key_columns))?
                     .with_column("change_type", lit("D"))?;
-                let hashed_columns = self.non_key(&self.output_names_of_plan());
+                let hashed_columns = self.hashed_columns();
                 changes = changes.union(change_rows_hashed(rows, all, types, &hashed_columns)?)?;
             }
             self.write_changes(changes, &state).await?;
@@ -1720,17 +1722,9 @@ impl Incremental<'_> {
         snapshot: &DataFrame,
         columns: &[String],
     ) -> Result<(DataFrame, Vec<usize>, usize, Vec<usize>)> {
-        let table_schema = table.snapshot()?.snapshot().arrow_schema();
         // The row hash of a table that keeps none is only compared: it keeps its type.
-        let typed = columns
-            .iter()
-            .map(|c| match table_schema.field_with_name(c) {
-                Ok(f) => Ok(cast(ident(c), f.data_type().clone()).alias(c.as_str())),
-                Err(_) if c == "row_hash" => Ok(ident(c)),
-                Err(e) => Err(e.into()),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let typed = snapshot.clone().select(typed)?;
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let typed = in_table_types(table, snapshot.clone().select_columns(&names)?, columns)?;
         let at = |c: &str| {
             typed
                 .schema()
