@@ -32,7 +32,7 @@ use deltalake::logstore::ObjectStoreRef;
 use deltalake::logstore::object_store::ObjectStoreExt as _;
 use deltalake::logstore::object_store::path::Path;
 use deltalake::operations::write::SchemaMode;
-use deltalake::parquet::basic::Compression;
+use deltalake::parquet::basic::{Compression, ZstdLevel};
 use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::DeltaOperation;
@@ -492,7 +492,9 @@ impl Incremental<'_> {
             write = write.with_partition_columns(self.meta.partition_by.clone());
         }
         if keyed {
-            write = write.with_target_file_size(std::num::NonZeroU64::new(KEYED_FILE_SIZE));
+            write = write
+                .with_target_file_size(std::num::NonZeroU64::new(KEYED_FILE_SIZE))
+                .with_writer_properties(keyed_props(&self.meta.unique_key, m));
         }
         let written = write.await?;
         if m == Materialization::SnapshotDiff
@@ -1081,11 +1083,12 @@ impl Incremental<'_> {
                 .sort(keys.iter().map(|k| ident(k).sort(true, false)).collect())?;
             Ok(Some(sorted))
         };
+        let m = self.meta.materialization;
         let write_versions = |df: Option<DataFrame>| {
             let (table, keys) = (table.clone(), keys.clone());
             Spawned(tokio::spawn(async move {
                 match df {
-                    Some(df) => write_files(&table, &keys, df).await,
+                    Some(df) => write_files(&table, &keys, df, m).await,
                     None => Ok((Vec::new(), 0)),
                 }
             }))
@@ -1625,7 +1628,7 @@ impl Incremental<'_> {
         for (part, mut stream) in typed.execute_stream_partitioned().await?.into_iter().enumerate() {
             // No file rolls but ours: each flush is one file, so its rows are known.
             let mut writer = match write_files {
-                true => Some(keyed_writer(table, keys)?.with_target_file_size(0)),
+                true => Some(keyed_writer(table, keys, self.meta.materialization)?.with_target_file_size(0)),
                 false => None,
             };
             let mut out = rowdiff::SpillOut::new(&disk, &change_schema, "snapshot_diff change set")?;
@@ -1770,7 +1773,7 @@ impl Incremental<'_> {
         let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
         for (part, mut stream) in typed.execute_stream_partitioned().await?.into_iter().enumerate() {
             // No file rolls but ours: each flush is one file, so its rows are known.
-            let mut writer = keyed_writer(table, keys)?.with_target_file_size(0);
+            let mut writer = keyed_writer(table, keys, self.meta.materialization)?.with_target_file_size(0);
             let (bucketing, key_at, stored, key_types, schema, refused) = (
                 bucketing.clone(),
                 key_at.clone(),
@@ -2011,7 +2014,7 @@ impl Incremental<'_> {
             None => incoming,
         };
         let started = std::time::Instant::now();
-        let (adds, rows) = write_files(&table, keys, all).await?;
+        let (adds, rows) = write_files(&table, keys, all, self.meta.materialization).await?;
         tracing::debug!(
             "{}: rewrote {} of the table's files as {} in {:.1?} ({rows} rows)",
             self.tag.model,
@@ -2110,7 +2113,13 @@ impl Incremental<'_> {
         let (mut adds, mut rows) = (done.adds, done.rows);
         if done.inserts.num_rows() > 0 {
             let ctx = SessionContext::new_with_state(self.state.clone());
-            let (more, n) = write_files(table, &self.meta.unique_key, ctx.read_batch(done.inserts)?).await?;
+            let (more, n) = write_files(
+                table,
+                &self.meta.unique_key,
+                ctx.read_batch(done.inserts)?,
+                self.meta.materialization,
+            )
+            .await?;
             adds.extend(more);
             rows += n;
         }
@@ -2702,11 +2711,16 @@ fn files_in_range(table: &DeltaTable, key: &str, range: &KeyRange) -> Result<Vec
 
 /// Write `df`'s rows as new files of `table` (in ~[`KEYED_FILE_SIZE`] files, one writer
 /// per partition of the plan) without committing them: their Add actions and row count.
-async fn write_files(table: &DeltaTable, keys: &[String], df: DataFrame) -> Result<(Vec<Add>, u64)> {
+async fn write_files(
+    table: &DeltaTable,
+    keys: &[String],
+    df: DataFrame,
+    m: Materialization,
+) -> Result<(Vec<Add>, u64)> {
     let streams = df.execute_stream_partitioned().await?;
     let mut writers = tokio::task::JoinSet::new();
     for mut stream in streams {
-        let mut writer = keyed_writer(table, keys)?;
+        let mut writer = keyed_writer(table, keys, m)?;
         writers.spawn(async move {
             let mut rows = 0u64;
             while let Some(batch) = stream.next().await {
@@ -2734,30 +2748,53 @@ const KEEP: &str = "__lakemart_keep";
 /// day's changes clustered in a key range rewrite few of them, big enough to scan well.
 const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
 
-/// A writer of new files of a keyed table (merge, snapshot_diff): [`KEYED_FILE_SIZE`],
-/// Snappy as delta-rs writes, but no dictionary for a single-column unique key and
-/// the `row_hash` (every value differs: building one is wasted work; a member of a
-/// composite key may repeat), and the row hash's random bits neither compressed nor
-/// given min/max statistics.
-fn keyed_writer(table: &DeltaTable, keys: &[String]) -> Result<RecordBatchWriter> {
+/// A writer of new files of a keyed table (merge, snapshot_diff, scd2) with
+/// [`keyed_props`], in [`KEYED_FILE_SIZE`] files.
+fn keyed_writer(table: &DeltaTable, keys: &[String], m: Materialization) -> Result<RecordBatchWriter> {
+    Ok(RecordBatchWriter::for_table(table)?
+        .with_writer_properties(keyed_props(keys, m))
+        .with_target_file_size(KEYED_FILE_SIZE))
+}
+
+/// How a keyed table's files are written, at its first build and every night after:
+/// no dictionary for a single-column unique key and the `row_hash` (every value
+/// differs: building one is wasted work, and the key's plain pages are what a patch
+/// walks, see patch.rs; a member of a composite key may repeat); the row hash's random
+/// bits neither compressed nor given min/max statistics; compressed as
+/// [`keyed_compression`] says.
+fn keyed_props(keys: &[String], m: Materialization) -> WriterProperties {
     let row_hash = ColumnPath::from("row_hash");
     let unique = match keys {
         [key] => Some(key),
         _ => None,
     };
-    let props = unique
+    unique
         .iter()
         .fold(WriterProperties::builder(), |b, k| {
             b.set_column_dictionary_enabled(ColumnPath::from(k.as_str()), false)
         })
-        .set_compression(Compression::SNAPPY)
+        .set_compression(keyed_compression(m))
         .set_column_dictionary_enabled(row_hash.clone(), false)
         .set_column_compression(row_hash.clone(), Compression::UNCOMPRESSED)
         .set_column_statistics_enabled(row_hash, EnabledStatistics::None)
-        .build();
-    Ok(RecordBatchWriter::for_table(table)?
-        .with_writer_properties(props)
-        .with_target_file_size(KEYED_FILE_SIZE))
+        .build()
+}
+
+/// A history (scd2) is compressed with Zstandard (level 1): every night a change set
+/// closes versions in nearly all of its files, which are rewritten (their unchanged
+/// column chunks copied as they are), so its bytes are read and written every night.
+/// Zstandard keeps its sorted keys in a tenth of Snappy's bytes and the whole file in
+/// about half, at about Snappy's speed. The other keyed tables use Snappy, as delta-rs
+/// writes: a snapshot_diff or merge table is encoded anew when rewritten, where Snappy
+/// is the faster.
+fn keyed_compression(m: Materialization) -> Compression {
+    if std::env::var_os("LAKEMART_EXPERIMENT_ZSTD").is_some() {
+        return Compression::ZSTD(ZstdLevel::default());
+    }
+    match m {
+        Materialization::Scd2 => Compression::ZSTD(ZstdLevel::default()),
+        _ => Compression::SNAPPY,
+    }
 }
 
 /// `state` planning a join whose left side is the small one (a day's changes) as the

@@ -485,10 +485,17 @@ fn patch_file(
     let lean = paged && !any_delete && old_stats.is_some();
     let decoded: Vec<usize> = (0..width).filter(|&c| !lean || changed_columns[c]).collect();
 
+    // A column encoded anew keeps the codec it was written with (a history's
+    // Zstandard, another keyed table's Snappy).
     let kv = parquet.file_metadata().key_value_metadata().cloned();
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_key_value_metadata(kv)
+    let props = (0..width)
+        .filter_map(|c| parquet.row_groups().first().map(|g| g.column(c)))
+        .fold(
+            WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .set_key_value_metadata(kv),
+            |b, chunk| b.set_column_compression(chunk.column_path().clone(), chunk.compression()),
+        )
         .build();
     let root = meta.parquet_schema().root_schema_ptr();
     let buffer = Vec::with_capacity(bytes.len() + bytes.len() / 8);
@@ -866,17 +873,27 @@ fn walk(
     // The first incoming key not below the row group's first.
     let mut p = first_not_below(m, |q| cmp(0, q) == Greater);
     let mut hits = Vec::new();
-    for i in 0..n {
-        while p < m && cmp(i, p) == Greater {
-            p += 1;
-        }
-        if p == m {
-            break;
+    // Each incoming key in turn: the first row from `i` not below it, galloped to (a
+    // day's changes are a few of the rows: most rows are stepped over unread).
+    let mut i = 0;
+    while p < m && i < n {
+        if cmp(i, p) == Less {
+            let mut reach = 1;
+            while i + reach < n && cmp(i + reach, p) == Less {
+                reach *= 2;
+            }
+            // Row `i + reach / 2` is below the key; row `i + reach`, if any, is not.
+            let (lo, hi) = (i + reach / 2 + 1, (i + reach).min(n));
+            i = lo + first_not_below(hi - lo, |k| cmp(lo + k, p) == Less);
+            if i == n {
+                break;
+            }
         }
         if cmp(i, p) == Equal {
             hits.push((i, order[p]));
-            p += 1;
+            i += 1;
         }
+        p += 1;
     }
     Some(hits)
 }
@@ -1133,6 +1150,35 @@ mod tests {
             Some(vec![])
         );
     }
+    #[test]
+    fn a_walk_finds_every_incoming_key_however_sparse_or_dense() {
+        // Row groups of even numbers; incoming keys drawn at several densities, in and
+        // out of the row group's range, checked against a plain lookup.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for (n, every) in [(1, 1), (7, 1), (1000, 1), (1000, 3), (5000, 50), (5000, 997), (64, 200)] {
+            let own: Vec<u64> = (0..n as u64).map(|i| 100 + 2 * i).collect();
+            let mut theirs: Vec<u64> = (0..(2 * n + 300) as u64).filter(|_| next() % every == 0).collect();
+            theirs.sort_unstable();
+            theirs.dedup();
+            let m = theirs.len();
+            // Incoming row of each sorted key: reversed, so that order is checked.
+            let order: Vec<u32> = (0..m as u32).rev().collect();
+            let hits = walk(n, m, |a, b| own[a].cmp(&own[b]), |i, p| own[i].cmp(&theirs[p]), &order).unwrap();
+            let want: Vec<(usize, u32)> = theirs
+                .iter()
+                .enumerate()
+                .filter_map(|(p, t)| own.binary_search(t).ok().map(|i| (i, order[p])))
+                .collect();
+            assert_eq!(hits, want, "n={n} every={every}");
+        }
+    }
+
     use deltalake::arrow::array::{
         BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray,
         TimestampMicrosecondArray,

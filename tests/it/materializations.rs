@@ -1068,6 +1068,34 @@ fn scd2_fed_a_change_set_keeps_the_same_history_closing_versions_in_place() {
     assert!(metrics["num_copied_column_chunks"].as_u64().unwrap() > 0, "{info}");
     assert_eq!(info["lakemart.biz_date"], D4, "{info}");
     assert!(info["lakemart.changes_applied"].is_string(), "{info}");
+    // Its files, first built, patched or opened since: Zstandard, the row hash's bits
+    // stored as they are, the key without a dictionary (a patch walks its plain pages).
+    let files = live_files(&p, "foundation.customer_history");
+    assert!(files.len() >= 3, "{files:?}");
+    for (file, columns) in files
+        .iter()
+        .map(|f| (f, file_columns(&p, "foundation.customer_history", f)))
+    {
+        for (name, compression, dictionary) in columns {
+            let (codec, dict) = match name.as_str() {
+                "row_hash" => (Compression::UNCOMPRESSED, false),
+                "cust_id" => (Compression::ZSTD(Default::default()), false),
+                _ => (Compression::ZSTD(Default::default()), dictionary),
+            };
+            assert_eq!((compression, dictionary), (codec, dict), "{file}: {name}");
+        }
+    }
+    // An independent reader (the Python deltalake) reads them: as many versions.
+    let script = crate::common::repo_root().join("tests/interop/read_table.py");
+    let out = std::process::Command::new(crate::interop::python())
+        .arg(script)
+        .arg(p.lakehouse().join("foundation/customer_history"))
+        .arg("cust_id")
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(theirs["rows"], after[3].1.len() as u64, "{theirs}");
 
     // An earlier date cannot be applied again on top of a later one: an error that
     // says how to do it, and the history as it was.
@@ -1604,6 +1632,39 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
 
 /// Data files in `table`'s folder that no commit adds: left by a run that did not
 /// commit them.
+/// The files of `table`'s latest version.
+fn live_files(p: &TempProject, table: &str) -> Vec<String> {
+    let mut live = std::collections::BTreeSet::new();
+    for action in commits(p, table).iter().flatten() {
+        if let Some(path) = action.get("add").and_then(|a| a["path"].as_str()) {
+            live.insert(path.to_string());
+        }
+        if let Some(path) = action.get("remove").and_then(|a| a["path"].as_str()) {
+            live.remove(path);
+        }
+    }
+    live.into_iter().collect()
+}
+
+/// Each column of `table`'s parquet `file` (its first row group): name, codec, and
+/// whether it has a dictionary page.
+fn file_columns(p: &TempProject, table: &str, file: &str) -> Vec<(String, Compression, bool)> {
+    let path = p.lakehouse().join(table.replace('.', "/")).join(file);
+    let file = std::fs::File::open(path).unwrap();
+    let meta = SerializedFileReader::new(file).unwrap().metadata().clone();
+    meta.row_group(0)
+        .columns()
+        .iter()
+        .map(|c| {
+            (
+                c.column_path().string(),
+                c.compression(),
+                c.dictionary_page_offset().is_some(),
+            )
+        })
+        .collect()
+}
+
 fn uncommitted_files(p: &TempProject, table: &str) -> Vec<String> {
     let added: std::collections::HashSet<String> = commits(p, table)
         .iter()
