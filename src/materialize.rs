@@ -494,7 +494,7 @@ impl Incremental<'_> {
         if keyed {
             write = write
                 .with_target_file_size(std::num::NonZeroU64::new(KEYED_FILE_SIZE))
-                .with_writer_properties(keyed_props(&self.meta.unique_key, m));
+                .with_writer_properties(keyed_props(&self.meta.unique_key));
         }
         let written = write.await?;
         if m == Materialization::SnapshotDiff
@@ -1083,12 +1083,11 @@ impl Incremental<'_> {
                 .sort(keys.iter().map(|k| ident(k).sort(true, false)).collect())?;
             Ok(Some(sorted))
         };
-        let m = self.meta.materialization;
         let write_versions = |df: Option<DataFrame>| {
             let (table, keys) = (table.clone(), keys.clone());
             Spawned(tokio::spawn(async move {
                 match df {
-                    Some(df) => write_files(&table, &keys, df, m).await,
+                    Some(df) => write_files(&table, &keys, df).await,
                     None => Ok((Vec::new(), 0)),
                 }
             }))
@@ -1628,7 +1627,7 @@ impl Incremental<'_> {
         for (part, mut stream) in typed.execute_stream_partitioned().await?.into_iter().enumerate() {
             // No file rolls but ours: each flush is one file, so its rows are known.
             let mut writer = match write_files {
-                true => Some(keyed_writer(table, keys, self.meta.materialization)?.with_target_file_size(0)),
+                true => Some(keyed_writer(table, keys)?.with_target_file_size(0)),
                 false => None,
             };
             let mut out = rowdiff::SpillOut::new(&disk, &change_schema, "snapshot_diff change set")?;
@@ -1773,7 +1772,7 @@ impl Incremental<'_> {
         let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
         for (part, mut stream) in typed.execute_stream_partitioned().await?.into_iter().enumerate() {
             // No file rolls but ours: each flush is one file, so its rows are known.
-            let mut writer = keyed_writer(table, keys, self.meta.materialization)?.with_target_file_size(0);
+            let mut writer = keyed_writer(table, keys)?.with_target_file_size(0);
             let (bucketing, key_at, stored, key_types, schema, refused) = (
                 bucketing.clone(),
                 key_at.clone(),
@@ -2014,7 +2013,7 @@ impl Incremental<'_> {
             None => incoming,
         };
         let started = std::time::Instant::now();
-        let (adds, rows) = write_files(&table, keys, all, self.meta.materialization).await?;
+        let (adds, rows) = write_files(&table, keys, all).await?;
         tracing::debug!(
             "{}: rewrote {} of the table's files as {} in {:.1?} ({rows} rows)",
             self.tag.model,
@@ -2113,13 +2112,7 @@ impl Incremental<'_> {
         let (mut adds, mut rows) = (done.adds, done.rows);
         if done.inserts.num_rows() > 0 {
             let ctx = SessionContext::new_with_state(self.state.clone());
-            let (more, n) = write_files(
-                table,
-                &self.meta.unique_key,
-                ctx.read_batch(done.inserts)?,
-                self.meta.materialization,
-            )
-            .await?;
+            let (more, n) = write_files(table, &self.meta.unique_key, ctx.read_batch(done.inserts)?).await?;
             adds.extend(more);
             rows += n;
         }
@@ -2711,16 +2704,11 @@ fn files_in_range(table: &DeltaTable, key: &str, range: &KeyRange) -> Result<Vec
 
 /// Write `df`'s rows as new files of `table` (in ~[`KEYED_FILE_SIZE`] files, one writer
 /// per partition of the plan) without committing them: their Add actions and row count.
-async fn write_files(
-    table: &DeltaTable,
-    keys: &[String],
-    df: DataFrame,
-    m: Materialization,
-) -> Result<(Vec<Add>, u64)> {
+async fn write_files(table: &DeltaTable, keys: &[String], df: DataFrame) -> Result<(Vec<Add>, u64)> {
     let streams = df.execute_stream_partitioned().await?;
     let mut writers = tokio::task::JoinSet::new();
     for mut stream in streams {
-        let mut writer = keyed_writer(table, keys, m)?;
+        let mut writer = keyed_writer(table, keys)?;
         writers.spawn(async move {
             let mut rows = 0u64;
             while let Some(batch) = stream.next().await {
@@ -2750,9 +2738,9 @@ const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
 
 /// A writer of new files of a keyed table (merge, snapshot_diff, scd2) with
 /// [`keyed_props`], in [`KEYED_FILE_SIZE`] files.
-fn keyed_writer(table: &DeltaTable, keys: &[String], m: Materialization) -> Result<RecordBatchWriter> {
+fn keyed_writer(table: &DeltaTable, keys: &[String]) -> Result<RecordBatchWriter> {
     Ok(RecordBatchWriter::for_table(table)?
-        .with_writer_properties(keyed_props(keys, m))
+        .with_writer_properties(keyed_props(keys))
         .with_target_file_size(KEYED_FILE_SIZE))
 }
 
@@ -2760,9 +2748,16 @@ fn keyed_writer(table: &DeltaTable, keys: &[String], m: Materialization) -> Resu
 /// no dictionary for a single-column unique key and the `row_hash` (every value
 /// differs: building one is wasted work, and the key's plain pages are what a patch
 /// walks, see patch.rs; a member of a composite key may repeat); the row hash's random
-/// bits neither compressed nor given min/max statistics; compressed as
-/// [`keyed_compression`] says.
-fn keyed_props(keys: &[String], m: Materialization) -> WriterProperties {
+/// bits neither compressed nor given min/max statistics; the rest in Zstandard (level
+/// 1). Keyed tables are kept, not rebuilt: each night a day's changes rewrite their
+/// files in place (unchanged column chunks copied as they are; a history fed a change
+/// set has nearly all of its files rewritten), a snapshot_diff reads its gone keys'
+/// rows back, and all of it is read and written again. Zstandard keeps sorted keys in
+/// about a tenth of Snappy's bytes and a file in about half, and encodes a
+/// snapshot_diff's 40M rows in about Snappy's time. A plain `table`, rewritten whole
+/// each time, keeps delta-rs's Snappy: Zstandard made its overwrite slower
+/// (docs/benchmarks.md).
+fn keyed_props(keys: &[String]) -> WriterProperties {
     let row_hash = ColumnPath::from("row_hash");
     let unique = match keys {
         [key] => Some(key),
@@ -2773,28 +2768,11 @@ fn keyed_props(keys: &[String], m: Materialization) -> WriterProperties {
         .fold(WriterProperties::builder(), |b, k| {
             b.set_column_dictionary_enabled(ColumnPath::from(k.as_str()), false)
         })
-        .set_compression(keyed_compression(m))
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_column_dictionary_enabled(row_hash.clone(), false)
         .set_column_compression(row_hash.clone(), Compression::UNCOMPRESSED)
         .set_column_statistics_enabled(row_hash, EnabledStatistics::None)
         .build()
-}
-
-/// A history (scd2) is compressed with Zstandard (level 1): every night a change set
-/// closes versions in nearly all of its files, which are rewritten (their unchanged
-/// column chunks copied as they are), so its bytes are read and written every night.
-/// Zstandard keeps its sorted keys in a tenth of Snappy's bytes and the whole file in
-/// about half, at about Snappy's speed. The other keyed tables use Snappy, as delta-rs
-/// writes: a snapshot_diff or merge table is encoded anew when rewritten, where Snappy
-/// is the faster.
-fn keyed_compression(m: Materialization) -> Compression {
-    if std::env::var_os("LAKEMART_EXPERIMENT_ZSTD").is_some() {
-        return Compression::ZSTD(ZstdLevel::default());
-    }
-    match m {
-        Materialization::Scd2 => Compression::ZSTD(ZstdLevel::default()),
-        _ => Compression::SNAPPY,
-    }
 }
 
 /// `state` planning a join whose left side is the small one (a day's changes) as the

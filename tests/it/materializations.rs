@@ -1579,7 +1579,7 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
             assert_eq!(metrics["num_added_rows"], 3, "{info}");
             assert!(metrics.get("num_copied_column_chunks").is_none(), "{info}");
             // Its files: no dictionary for the unique key; no row hash (the table's
-            // fingerprints hold the hashes), only the model's columns.
+            // fingerprints hold the hashes), only the model's columns; Zstandard.
             let last = commits(&p, "foundation.account_current").pop().unwrap();
             let table = p.lakehouse().join("foundation/account_current");
             for add in last.iter().filter_map(|a| a.get("add")) {
@@ -1591,7 +1591,7 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
                 for (column, name) in columns.iter().zip(&names) {
                     let dictionary = column.dictionary_page_offset().is_some();
                     assert_eq!(dictionary, name != "acct_no", "{name}");
-                    assert_eq!(column.compression(), Compression::SNAPPY, "{name}");
+                    assert_eq!(column.compression(), Compression::ZSTD(Default::default()), "{name}");
                 }
             }
         } else if *date == D4 {
