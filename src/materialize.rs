@@ -2732,9 +2732,12 @@ async fn write_files(table: &DeltaTable, keys: &[String], df: DataFrame) -> Resu
 /// The incoming rows' column saying whether a row is written (else it deletes its key).
 const KEEP: &str = "__lakemart_keep";
 
-/// Target size of the files of keyed tables (merge, snapshot_diff): small enough that a
-/// day's changes clustered in a key range rewrite few of them, big enough to scan well.
-const KEYED_FILE_SIZE: u64 = 32 * 1024 * 1024;
+/// Target size of the files of keyed tables (merge, snapshot_diff, scd2): small enough
+/// that a day's changes clustered in a key range rewrite few rows, big enough to scan
+/// well. In Zstandard about 1.7M account rows, as 32 MiB were in Snappy: with 32 MiB
+/// files of twice the rows, a merge of the newest tenth of the accounts rewrote more
+/// of them (docs/benchmarks.md).
+const KEYED_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
 /// A writer of new files of a keyed table (merge, snapshot_diff, scd2) with
 /// [`keyed_props`], in [`KEYED_FILE_SIZE`] files.
