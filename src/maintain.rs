@@ -8,7 +8,7 @@ use deltalake::operations::optimize::OptimizeType;
 
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
-use crate::project::Layer;
+use crate::project::{Layer, Materialization};
 use crate::run::split_name;
 use crate::store::Lakehouse;
 
@@ -30,21 +30,27 @@ pub async fn maintain(
     let mut failures = 0;
     for name in nodes {
         let (layer, table) = split_name(name)?;
-        let zorder: Vec<String> = match layer {
-            Layer::Src => Vec::new(),
-            _ => compiled
-                .project
-                .models
-                .get(name)
-                .and_then(|m| m.meta.as_ref())
-                .map(|m| m.zorder.clone())
-                .unwrap_or_default(),
+        let meta = match layer {
+            Layer::Src => None,
+            _ => compiled.project.models.get(name).and_then(|m| m.meta.as_ref()),
         };
+        let zorder: Vec<String> = meta.map(|m| m.zorder.clone()).unwrap_or_default();
+        // A keyed table's compacted files are written as its own are (Zstandard, no
+        // dictionary for the key, files of its size), so that its nightly in-place
+        // rewrites keep walking them.
+        let keyed = meta
+            .filter(|m| {
+                matches!(
+                    m.materialization,
+                    Materialization::Merge | Materialization::SnapshotDiff | Materialization::Scd2
+                )
+            })
+            .map(|m| m.unique_key.clone());
         let Some(t) = lakehouse.open(layer, table).await? else {
             println!("{name:<40} not built yet");
             continue;
         };
-        match maintain_table(t, &zorder, retention_days).await {
+        match maintain_table(t, &zorder, keyed.as_deref(), retention_days).await {
             Ok(line) => println!("{name:<40} {line}"),
             Err(e) => {
                 failures += 1;
@@ -55,13 +61,24 @@ pub async fn maintain(
     Ok(if failures > 0 { 1 } else { 0 })
 }
 
-async fn maintain_table(table: deltalake::DeltaTable, zorder: &[String], retention_days: u32) -> Result<String> {
+async fn maintain_table(
+    table: deltalake::DeltaTable,
+    zorder: &[String],
+    keyed: Option<&[String]>,
+    retention_days: u32,
+) -> Result<String> {
     let kind = if zorder.is_empty() {
         OptimizeType::Compact
     } else {
         OptimizeType::ZOrder(zorder.to_vec())
     };
-    let (table, optimized) = table.optimize().with_type(kind).await?;
+    let mut optimize = table.optimize().with_type(kind);
+    if let Some(keys) = keyed {
+        optimize = optimize
+            .with_writer_properties(crate::materialize::keyed_props(keys))
+            .with_target_size(crate::materialize::KEYED_FILE_SIZE_NONZERO);
+    }
+    let (table, optimized) = optimize.await?;
     deltalake::checkpoints::create_checkpoint(&table, None).await?;
     let (table, vacuumed) = table
         .vacuum()

@@ -637,7 +637,8 @@ impl Incremental<'_> {
             .with_target_alias("t")
             .with_merge_schema(merge_schema)
             .with_session_state(Arc::new(self.state.clone()))
-            .with_commit_properties(self.props());
+            .with_commit_properties(self.props())
+            .with_writer_properties(keyed_props(keys));
         if let Some(d) = &delete {
             builder = builder.when_matched_delete(|b| b.predicate(d.clone()))?;
         }
@@ -846,6 +847,7 @@ impl Incremental<'_> {
             .with_target_alias("t")
             .with_session_state(Arc::new(state))
             .with_commit_properties(props)
+            .with_writer_properties(keyed_props(&keys))
             .when_matched_update(|u| {
                 u.predicate(differs)
                     .update("valid_to", today.clone())
@@ -1917,6 +1919,7 @@ impl Incremental<'_> {
             .with_merge_schema(merge_schema)
             .with_session_state(Arc::new(self.state.clone()))
             .with_commit_properties(self.props())
+            .with_writer_properties(keyed_props(keys))
             .when_matched_delete(|d| d.predicate(s_col("change_type").eq(lit("D"))))?
             .when_matched_update(|u| all.iter().fold(u, |u, c| u.update(c.as_str(), s_col(c))))?
             .when_not_matched_insert(|i| {
@@ -2738,6 +2741,8 @@ const KEEP: &str = "__lakemart_keep";
 /// files of twice the rows, a merge of the newest tenth of the accounts rewrote more
 /// of them (docs/benchmarks.md).
 const KEYED_FILE_SIZE: u64 = 16 * 1024 * 1024;
+/// [`KEYED_FILE_SIZE`], as `lakemart maintain`'s compaction takes it.
+pub(crate) const KEYED_FILE_SIZE_NONZERO: std::num::NonZeroU64 = std::num::NonZeroU64::new(KEYED_FILE_SIZE).unwrap();
 
 /// A writer of new files of a keyed table (merge, snapshot_diff, scd2) with
 /// [`keyed_props`], in [`KEYED_FILE_SIZE`] files.
@@ -2760,7 +2765,7 @@ fn keyed_writer(table: &DeltaTable, keys: &[String]) -> Result<RecordBatchWriter
 /// snapshot_diff's 40M rows in about Snappy's time. A plain `table`, rewritten whole
 /// each time, keeps delta-rs's Snappy: Zstandard made its overwrite slower
 /// (docs/benchmarks.md).
-fn keyed_props(keys: &[String]) -> WriterProperties {
+pub(crate) fn keyed_props(keys: &[String]) -> WriterProperties {
     let row_hash = ColumnPath::from("row_hash");
     let unique = match keys {
         [key] => Some(key),

@@ -1118,6 +1118,33 @@ fn scd2_fed_a_change_set_keeps_the_same_history_closing_versions_in_place() {
     run_ok(&backfill, &["run", "--from", D1, "--to", D4]);
     assert_eq!(csv(&backfill, SCD2_Q), rows(SCD2_H, &after[3].1));
     assert_eq!(csv(&backfill, segments_q), rows(segments_h, &segments[3]));
+
+    // `lakemart maintain` compacts the history's small files into files written as its
+    // own are (Zstandard, the row hash as it is, no dictionary for the key); the
+    // history as it was.
+    let history = "foundation.customer_history";
+    let before = live_files(&p, history);
+    assert!(before.len() > 1, "{before:?}");
+    let r = p.run(&["maintain", "--select", history]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!("{} files compacted into 1", before.len())),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(csv(&p, SCD2_Q), rows(SCD2_H, &after[3].1));
+    let compacted = live_files(&p, history);
+    assert_eq!(compacted.len(), 1, "{compacted:?}");
+    for (name, compression, dictionary) in file_columns(&p, history, &compacted[0]) {
+        let codec = match name.as_str() {
+            "row_hash" => Compression::UNCOMPRESSED,
+            _ => Compression::ZSTD(Default::default()),
+        };
+        assert_eq!(compression, codec, "{name}");
+        if matches!(name.as_str(), "cust_id" | "row_hash") {
+            assert!(!dictionary, "{name}");
+        }
+    }
 }
 
 /// Rewrite `table`'s `row_hash` as releases before 2026-12-05 stored it: 16 hex digits.
