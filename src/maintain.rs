@@ -8,7 +8,7 @@ use deltalake::operations::optimize::OptimizeType;
 
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
-use crate::project::{Layer, Materialization};
+use crate::project::Layer;
 use crate::run::split_name;
 use crate::store::Lakehouse;
 
@@ -39,12 +39,7 @@ pub async fn maintain(
         // dictionary for the key, files of its size), so that its nightly in-place
         // rewrites keep walking them.
         let keyed = meta
-            .filter(|m| {
-                matches!(
-                    m.materialization,
-                    Materialization::Merge | Materialization::SnapshotDiff | Materialization::Scd2
-                )
-            })
+            .filter(|m| m.materialization.is_keyed())
             .map(|m| m.unique_key.clone());
         let Some(t) = lakehouse.open(layer, table).await? else {
             println!("{name:<40} not built yet");
@@ -76,7 +71,7 @@ async fn maintain_table(
     if let Some(keys) = keyed {
         optimize = optimize
             .with_writer_properties(crate::materialize::keyed_props(keys))
-            .with_target_size(crate::materialize::KEYED_FILE_SIZE_NONZERO);
+            .with_target_size(crate::materialize::KEYED_FILE_SIZE);
     }
     let (table, optimized) = optimize.await?;
     deltalake::checkpoints::create_checkpoint(&table, None).await?;

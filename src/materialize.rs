@@ -165,20 +165,16 @@ pub fn check(meta: &ModelMeta, output: &Schema) -> Vec<String> {
         }
     };
     let m = meta.materialization;
-    match m {
-        Materialization::Merge | Materialization::Scd2 | Materialization::SnapshotDiff => {
-            if meta.unique_key.is_empty() {
-                errors.push(format!("materialization {} needs unique_key", mat_name(m)));
-            }
-            need(&mut errors, "unique_key", &meta.unique_key);
+    if m.is_keyed() {
+        if meta.unique_key.is_empty() {
+            errors.push(format!("materialization {} needs unique_key", mat_name(m)));
         }
-        Materialization::Partition => {
-            if meta.partition_by.is_empty() {
-                errors.push("materialization partition needs partition_by".into());
-            }
-            need(&mut errors, "partition_by", &meta.partition_by);
+        need(&mut errors, "unique_key", &meta.unique_key);
+    } else if m == Materialization::Partition {
+        if meta.partition_by.is_empty() {
+            errors.push("materialization partition needs partition_by".into());
         }
-        _ => {}
+        need(&mut errors, "partition_by", &meta.partition_by);
     }
     if let Some(cols) = &meta.update_columns {
         need(&mut errors, "update_columns", cols);
@@ -403,10 +399,7 @@ impl Incremental<'_> {
     async fn initial(self, df: DataFrame) -> Result<WriteOutcome> {
         let m = self.meta.materialization;
         let today = days_since_epoch(self.tag.biz_date);
-        if matches!(
-            m,
-            Materialization::Merge | Materialization::Scd2 | Materialization::SnapshotDiff
-        ) {
+        if m.is_keyed() {
             check_unique(&df, &self.meta.unique_key, self.tag).await?;
         }
         let fed = fed_changes(self.meta);
@@ -454,10 +447,7 @@ impl Incremental<'_> {
         }
         // Keyed tables are written in key order, in files of a chosen size, so that a
         // later merge of changes clustered in a key range touches few files.
-        let keyed = matches!(
-            m,
-            Materialization::Merge | Materialization::SnapshotDiff | Materialization::Scd2
-        );
+        let keyed = m.is_keyed();
         let df = if keyed {
             df.sort(
                 self.meta
@@ -493,7 +483,7 @@ impl Incremental<'_> {
         }
         if keyed {
             write = write
-                .with_target_file_size(std::num::NonZeroU64::new(KEYED_FILE_SIZE))
+                .with_target_file_size(Some(KEYED_FILE_SIZE))
                 .with_writer_properties(keyed_props(&self.meta.unique_key));
         }
         let written = write.await?;
@@ -1681,7 +1671,7 @@ impl Incremental<'_> {
                     rows += n;
                     if let Some(w) = writer.as_mut() {
                         w.write(batch.project(&stored)?).await?;
-                        if w.buffer_len() as u64 >= KEYED_FILE_SIZE {
+                        if w.buffer_len() as u64 >= KEYED_FILE_SIZE.get() {
                             flush_file(w, part, first..rows, &mut done).await?;
                             first = rows;
                         }
@@ -1809,7 +1799,7 @@ impl Incremental<'_> {
                     scattering = Some(bucketing.scatter(RecordBatch::try_new(schema.clone(), columns)?));
                     writer.write(batch.project(&stored)?).await?;
                     rows += n;
-                    if writer.buffer_len() as u64 >= KEYED_FILE_SIZE {
+                    if writer.buffer_len() as u64 >= KEYED_FILE_SIZE.get() {
                         flush_file(&mut writer, part, first..rows, &mut done).await?;
                         first = rows;
                     }
@@ -2740,16 +2730,14 @@ const KEEP: &str = "__lakemart_keep";
 /// well. In Zstandard about 1.7M account rows, as 32 MiB were in Snappy: with 32 MiB
 /// files of twice the rows, a merge of the newest tenth of the accounts rewrote more
 /// of them (docs/benchmarks.md).
-const KEYED_FILE_SIZE: u64 = 16 * 1024 * 1024;
-/// [`KEYED_FILE_SIZE`], as `lakemart maintain`'s compaction takes it.
-pub(crate) const KEYED_FILE_SIZE_NONZERO: std::num::NonZeroU64 = std::num::NonZeroU64::new(KEYED_FILE_SIZE).unwrap();
+pub(crate) const KEYED_FILE_SIZE: std::num::NonZeroU64 = std::num::NonZeroU64::new(16 * 1024 * 1024).unwrap();
 
 /// A writer of new files of a keyed table (merge, snapshot_diff, scd2) with
 /// [`keyed_props`], in [`KEYED_FILE_SIZE`] files.
 fn keyed_writer(table: &DeltaTable, keys: &[String]) -> Result<RecordBatchWriter> {
     Ok(RecordBatchWriter::for_table(table)?
         .with_writer_properties(keyed_props(keys))
-        .with_target_file_size(KEYED_FILE_SIZE))
+        .with_target_file_size(KEYED_FILE_SIZE.get()))
 }
 
 /// How a keyed table's files are written, at its first build and every night after:

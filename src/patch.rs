@@ -488,8 +488,11 @@ fn patch_file(
     // A column encoded anew keeps the codec it was written with (a history's
     // Zstandard, another keyed table's Snappy).
     let kv = parquet.file_metadata().key_value_metadata().cloned();
-    let props = (0..width)
-        .filter_map(|c| parquet.row_groups().first().map(|g| g.column(c)))
+    let props = parquet
+        .row_groups()
+        .first()
+        .into_iter()
+        .flat_map(|g| g.columns())
         .fold(
             WriterProperties::builder()
                 .set_compression(Compression::SNAPPY)

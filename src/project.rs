@@ -372,6 +372,15 @@ impl Materialization {
     pub fn is_incremental(self) -> bool {
         self != Materialization::Table
     }
+
+    /// Whether the table is kept by `unique_key` (merge, snapshot_diff, scd2): written
+    /// sorted by it, and rewritten in place by the day's changes.
+    pub fn is_keyed(self) -> bool {
+        matches!(
+            self,
+            Materialization::Merge | Materialization::SnapshotDiff | Materialization::Scd2
+        )
+    }
 }
 
 /// What an scd2 model's SQL returns.

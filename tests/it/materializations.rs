@@ -1608,17 +1608,13 @@ fn snapshot_diff_writes_only_the_changes_and_keeps_the_change_set() {
             // Its files: no dictionary for the unique key; no row hash (the table's
             // fingerprints hold the hashes), only the model's columns; Zstandard.
             let last = commits(&p, "foundation.account_current").pop().unwrap();
-            let table = p.lakehouse().join("foundation/account_current");
             for add in last.iter().filter_map(|a| a.get("add")) {
-                let file = std::fs::File::open(table.join(add["path"].as_str().unwrap())).unwrap();
-                let meta = SerializedFileReader::new(file).unwrap().metadata().clone();
-                let columns = meta.row_group(0).columns();
-                let names: Vec<String> = columns.iter().map(|c| c.column_path().string()).collect();
+                let columns = file_columns(&p, "foundation.account_current", add["path"].as_str().unwrap());
+                let names: Vec<&str> = columns.iter().map(|(n, _, _)| n.as_str()).collect();
                 assert_eq!(names, ["acct_no", "balance", "status"]);
-                for (column, name) in columns.iter().zip(&names) {
-                    let dictionary = column.dictionary_page_offset().is_some();
-                    assert_eq!(dictionary, name != "acct_no", "{name}");
-                    assert_eq!(column.compression(), Compression::ZSTD(Default::default()), "{name}");
+                for (name, compression, dictionary) in &columns {
+                    assert_eq!(*dictionary, name != "acct_no", "{name}");
+                    assert_eq!(*compression, Compression::ZSTD(Default::default()), "{name}");
                 }
             }
         } else if *date == D4 {
