@@ -1,6 +1,13 @@
-//! snapshot_diff's fingerprints of a table's version: for each row, a 128-bit digest of
-//! its key ([`rowdiff::key_digests`]) and the bits of its row hash, 24 bytes, sorted by
+//! snapshot_diff's fingerprints of a table's version: for each row, a 64-bit digest of
+//! its key ([`rowdiff::key_digests64`]) and the bits of its row hash, 16 bytes, sorted by
 //! digest, in one file beside the table ([`FINGERPRINTS_DIR`]).
+//!
+//! 64 bits are enough: two keys of one version never share a digest (a version whose
+//! keys would is never given prints, and a snapshot that finds one print twice is
+//! compared in buckets by 128-bit digests instead), so the one mistake left is a new
+//! key taken for a key gone the same night, with a chance of about new × gone / 2^64
+//! (3·10^-10 for 229k new and 28k gone keys). Half the bytes of 128-bit digests with
+//! their row hash (24) fit fewer cache lines a lookup and a night's write.
 //!
 //! The next business date holds them in memory (reserved from the memory pool) and
 //! checks each row of the snapshot as its one pass streams it ([`Probe`]): its key
@@ -38,35 +45,30 @@ use crate::rowdiff;
 pub const FINGERPRINTS_DIR: &str = "_lakemart/fingerprints";
 /// Versions whose fingerprints are kept: the newest, and the one before it.
 const KEPT_VERSIONS: usize = 2;
-/// The file's first bytes; the format's version is its last digit. Version 2 pads the
-/// description with zeros to a multiple of 8 bytes, so that the prints can be mapped
-/// in place ([`Held::map`]); version 1's are read.
-const MAGIC: &[u8; 8] = b"LMPRINT2";
-const MAGIC_UNPADDED: &[u8; 8] = b"LMPRINT1";
+/// The file's first bytes; the format's version is its last digit. Version 3 holds
+/// 64-bit key digests; the description is padded with zeros to a multiple of 8 bytes,
+/// so that the prints can be mapped in place ([`Held::map`]).
+const MAGIC: &[u8; 8] = b"LMPRINT3";
+/// Earlier releases' files (128-bit digests): not used; the prints are made again from
+/// the table's rows, once.
+const EARLIER: [&[u8; 8]; 2] = [b"LMPRINT1", b"LMPRINT2"];
 /// The header before the key's description: magic, print count, written whole, the
 /// description's length.
 const HEADER: usize = 8 + 8 + 1 + 4;
 /// Bytes a print takes, in the file and in memory.
-pub const PRINT_BYTES: usize = 24;
+pub const PRINT_BYTES: usize = 16;
 /// Prints a directory slot covers on average ([`Fingerprints::index`]): few enough
 /// slots that the directory mostly stays in cache (8 MiB at 40M rows), and a guess
 /// inside a slot lands a few prints from the one sought ([`Fingerprints::near`]).
 const PER_SLOT: usize = 32;
 
-/// One row of a version: its key's digest (`hi`, `lo`) and its row hash's bits. In
-/// memory as in the file (three little-endian words), so a file can be mapped.
+/// One row of a version: its key's digest and its row hash's bits. In memory as in
+/// the file (two little-endian words), so a file can be mapped.
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(C)]
 pub struct Print {
-    pub hi: u64,
-    pub lo: u64,
+    pub key: u64,
     pub row: u64,
-}
-
-impl Print {
-    fn key(&self) -> (u64, u64) {
-        (self.hi, self.lo)
-    }
 }
 
 /// The prints of a version, sorted by key digest, with a directory on the digest's
@@ -74,7 +76,7 @@ impl Print {
 pub struct Fingerprints {
     prints: Held,
     dir: Vec<u32>,
-    /// `hi >> shift` is a print's slot.
+    /// `key >> shift` is a print's slot.
     shift: u32,
     /// Whether the version was written whole (so the next is likely to be).
     pub whole: bool,
@@ -108,11 +110,11 @@ impl Fingerprints {
     fn index(prints: Held, whole: bool) -> Fingerprints {
         let bits = (prints.len() / PER_SLOT).next_power_of_two().trailing_zeros().min(24);
         let shift = 64 - bits;
-        let slot = |hi: u64| hi.checked_shr(shift).unwrap_or(0) as usize;
+        let slot = |key: u64| key.checked_shr(shift).unwrap_or(0) as usize;
         let mut dir = vec![0u32; (1usize << bits) + 1];
         huge_pages(&mut dir);
         for p in prints.iter() {
-            dir[slot(p.hi) + 1] += 1;
+            dir[slot(p.key) + 1] += 1;
         }
         for s in 0..(1usize << bits) {
             dir[s + 1] += dir[s];
@@ -133,27 +135,27 @@ impl Fingerprints {
         self.prints.is_empty()
     }
 
-    /// Where the print whose key digest starts `hi` may be: its directory slot
-    /// `from..to`, and a guess inside it (the digests are uniform, so the bits below
-    /// the slot's say how far in); `from` for an empty slot.
-    fn near(&self, hi: u64) -> (usize, usize, usize) {
-        let s = hi.checked_shr(self.shift).unwrap_or(0) as usize;
+    /// Where the print of key digest `key` may be: its directory slot `from..to`, and
+    /// a guess inside it (the digests are uniform, so the bits below the slot's say how
+    /// far in); `from` for an empty slot.
+    fn near(&self, key: u64) -> (usize, usize, usize) {
+        let s = key.checked_shr(self.shift).unwrap_or(0) as usize;
         let (from, to) = (self.dir[s] as usize, self.dir[s + 1] as usize);
-        let below = hi.checked_shl(64 - self.shift).unwrap_or(hi) >> 32;
+        let below = key.checked_shl(64 - self.shift).unwrap_or(key) >> 32;
         (from, to, from + ((below * (to - from) as u64) >> 32) as usize)
     }
 
     /// Where the print of key digest `key` is, searched from `guess` in `from..to`
     /// ([`Fingerprints::near`]).
-    fn find(&self, key: (u64, u64), (from, to, guess): (usize, usize, usize)) -> Option<usize> {
+    fn find(&self, key: u64, (from, to, guess): (usize, usize, usize)) -> Option<usize> {
         let mut at = guess;
-        while at > from && self.prints[at - 1].key() >= key {
+        while at > from && self.prints[at - 1].key >= key {
             at -= 1;
         }
-        while at < to && self.prints[at].key() < key {
+        while at < to && self.prints[at].key < key {
             at += 1;
         }
-        (at < to && self.prints[at].key() == key).then_some(at)
+        (at < to && self.prints[at].key == key).then_some(at)
     }
 
     /// The prints kept for `version` of the table whose key `description` gives
@@ -181,16 +183,19 @@ impl Fingerprints {
             return damaged("too short");
         }
         let head = store.get_range(&path, 0..HEADER as u64).await.map_err(delta)?;
-        let padded = match &head[..8] {
-            m if m == MAGIC => true,
-            m if m == MAGIC_UNPADDED => false,
+        match &head[..8] {
+            m if m == MAGIC => {}
+            m if EARLIER.iter().any(|e| m == *e) => {
+                tracing::info!("{path}: fingerprints of an earlier release; made again from the table's rows");
+                return Ok(Err(Missing::None));
+            }
             _ => return damaged("not a fingerprint file of this release"),
-        };
+        }
         let count = u64::from_le_bytes(head[8..16].try_into().unwrap_or_default());
         let whole = head[16] != 0;
         let described = u32::from_le_bytes(head[17..21].try_into().unwrap_or_default()) as u64;
         let text_end = HEADER as u64 + described;
-        let start = if padded { text_end.next_multiple_of(8) } else { text_end };
+        let start = text_end.next_multiple_of(8);
         if count.checked_mul(PRINT_BYTES as u64).and_then(|b| b.checked_add(start)) != Some(size) {
             return damaged("its size does not match its count");
         }
@@ -208,7 +213,7 @@ impl Fingerprints {
             Some(held) => held,
             None => Held::Owned(read_prints(store, &path, start, size, count).await?),
         };
-        let sorted = prints.windows(2).all(|w| w[0].key() < w[1].key());
+        let sorted = prints.windows(2).all(|w| w[0].key < w[1].key);
         if prints.len() as u64 != count || !sorted {
             memory.shrink(need);
             return damaged("its prints are cut short or out of order");
@@ -250,12 +255,8 @@ impl Fingerprints {
                     let hashes = row_bits(batch.column(keys))?;
                     prints.clear();
                     let mut i = 0;
-                    rowdiff::key_digests(&batch.columns()[..keys], |d| {
-                        prints.push(Print {
-                            hi: (d >> 64) as u64,
-                            lo: d as u64,
-                            row: hashes[i],
-                        });
+                    rowdiff::key_digests64(&batch.columns()[..keys], |key| {
+                        prints.push(Print { key, row: hashes[i] });
                         i += 1;
                     })?;
                     all.lock().map_err(|e| stopped(&e))?.extend_from_slice(&prints);
@@ -276,7 +277,9 @@ impl Fingerprints {
             return Ok(Err(Missing::None));
         }
         all.sort_unstable();
-        if all.windows(2).any(|w| w[0].key() == w[1].key()) {
+        if all.windows(2).any(|w| w[0].key == w[1].key) {
+            // Two keys share a digest, or a key is repeated: the buckets tell which.
+            tracing::info!("two of the table's rows share a key digest; comparing keys in buckets");
             return Ok(Err(Missing::None));
         }
         Ok(Ok(Fingerprints::index(Held::Owned(all), whole)))
@@ -304,9 +307,8 @@ async fn read_prints(store: &ObjectStoreRef, path: &Path, start: u64, size: u64,
         for b in bytes.chunks_exact(PRINT_BYTES) {
             let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
             prints.push(Print {
-                hi: word(0),
-                lo: word(8),
-                row: word(16),
+                key: word(0),
+                row: word(8),
             });
         }
         at = end;
@@ -500,8 +502,8 @@ impl Probe {
     /// `hashes`: [`SAME`], [`UPDATE`] or [`INSERT`]; what they found, into `found`.
     pub fn check(&self, keys: &[ArrayRef], hashes: &ArrayRef, found: &mut Found) -> Result<Vec<u8>> {
         let hashes = row_bits(hashes)?;
-        let mut digests: Vec<u128> = Vec::with_capacity(hashes.len());
-        rowdiff::key_digests(keys, |d| digests.push(d))?;
+        let mut digests: Vec<u64> = Vec::with_capacity(hashes.len());
+        rowdiff::key_digests64(keys, |d| digests.push(d))?;
         let mut kinds = vec![SAME; hashes.len()];
         let prints = &self.prints;
         // Each task marks its own bits (an atomic a row would stall every lookup).
@@ -520,21 +522,22 @@ impl Probe {
             .zip(kinds.chunks_mut(STEP))
         {
             for (d, n) in digests.iter().zip(near.iter_mut()) {
-                *n = prints.near((d >> 64) as u64);
+                *n = prints.near(*d);
             }
             // The search reads the prints either side of the guess (it is a few prints
-            // off): their cache lines are loaded here too, with the guess's.
+            // off): their cache lines are loaded here too, with the guess's (two prints
+            // either side span 80 bytes: three words, less than a line apart).
             let word = |at: usize, f: fn(&Print) -> u64| prints.prints.get(at).map_or(0, f);
             for (n, t) in near.iter().zip(touched.iter_mut()) {
-                *t = word(n.2.saturating_sub(2), |p| p.hi)
-                    ^ word(n.2, |p| p.lo)
+                *t = word(n.2.saturating_sub(2), |p| p.key)
+                    ^ word(n.2, |p| p.row)
                     ^ word(n.2 + 2, |p| p.row)
                     ^ found.seen.get(n.2 / 64).copied().unwrap_or(0);
             }
             std::hint::black_box(&touched);
             for (((d, &row), kind), &n) in digests.iter().zip(hashes).zip(kinds.iter_mut()).zip(&near) {
-                let (hi, lo) = ((d >> 64) as u64, *d as u64);
-                match prints.find((hi, lo), n) {
+                let key = *d;
+                match prints.find(key, n) {
                     Some(at) => {
                         let (word, bit) = (&mut found.seen[at / 64], 1u64 << (at % 64));
                         found.repeated |= *word & bit != 0;
@@ -545,7 +548,7 @@ impl Probe {
                         }
                     }
                     None => {
-                        found.new.push(Print { hi, lo, row });
+                        found.new.push(Print { key, row });
                         *kind = INSERT;
                     }
                 }
@@ -571,16 +574,16 @@ impl Probe {
             new.extend(f.new);
         }
         new.sort_unstable();
-        if new.windows(2).any(|w| w[0].key() == w[1].key()) {
+        if new.windows(2).any(|w| w[0].key == w[1].key) {
             return None;
         }
         changed.sort_unstable();
-        let gone: HashSet<(u64, u64)> = prints
+        let gone: HashSet<u64> = prints
             .prints
             .iter()
             .enumerate()
             .filter(|(i, _)| seen[i / 64] & (1 << (i % 64)) == 0)
-            .map(|(_, p)| p.key())
+            .map(|(_, p)| p.key)
             .collect();
         Some(Checked {
             prints,
@@ -602,7 +605,7 @@ pub struct Checked {
     /// Prints of the new keys, sorted.
     new: Vec<Print>,
     /// The key digests of the version that the snapshot no longer has.
-    pub gone: Arc<HashSet<(u64, u64)>>,
+    pub gone: Arc<HashSet<u64>>,
 }
 
 impl Checked {
@@ -643,7 +646,7 @@ impl Checked {
                 p.row = row;
             }
             match (o, new.get(j).copied()) {
-                (Some(o), Some(n)) if n.key() < o.key() => {
+                (Some(o), Some(n)) if n.key < o.key => {
                     j += 1;
                     Some(n)
                 }
@@ -694,8 +697,7 @@ async fn write_prints(
         const CHUNK: usize = 1 << 16;
         let mut chunk = Vec::with_capacity(CHUNK * PRINT_BYTES);
         for p in prints {
-            chunk.extend_from_slice(&p.hi.to_le_bytes());
-            chunk.extend_from_slice(&p.lo.to_le_bytes());
+            chunk.extend_from_slice(&p.key.to_le_bytes());
             chunk.extend_from_slice(&p.row.to_le_bytes());
             if chunk.len() == CHUNK * PRINT_BYTES {
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK * PRINT_BYTES));
@@ -760,7 +762,7 @@ async fn try_keep(store: &ObjectStoreRef, temp: &Path, version: u64) -> Result<(
 /// Start reading the newest prints kept beside the table at `table` into the
 /// operating system's page cache, in the background, when the table is in a local
 /// directory: a run stages its sources before its snapshot_diff models, and their
-/// prints (about 1 GB at 40M rows, a day old, so on disk) are then held from memory
+/// prints (about 0.64 GB at 40M rows, a day old, so on disk) are then held from memory
 /// (see docs/materializations.md). A hint: nothing happens where it is not taken, and
 /// a prints file it reads in vain costs only the reading.
 pub fn read_ahead(table: &url::Url) {
@@ -828,14 +830,15 @@ pub async fn discard(store: &ObjectStoreRef, temp: &Path) {
     }
 }
 
-/// `lakemart_key_in(k1, k2, …)`: whether the key's digest ([`rowdiff::key_digests`])
-/// is one of `set`'s: the rows of keys a snapshot no longer has.
-pub fn key_in(set: Arc<HashSet<(u64, u64)>>, keys: Vec<Expr>) -> Expr {
+/// `lakemart_key_in(k1, k2, …)`: whether the key's digest ([`rowdiff::key_digests64`])
+/// is one of `set`'s: the rows of keys a snapshot no longer has. Exact on the version
+/// the prints are of: no two of its keys share a digest.
+pub fn key_in(set: Arc<HashSet<u64>>, keys: Vec<Expr>) -> Expr {
     // One bit for each value of the digests' top bits, set for those of `set`: most
-    // keys are turned away by one bit, before the second half of their digest.
+    // keys are turned away by one bit, before a lookup in the set.
     let mut first = vec![0u64; 1 << (FIRST_BITS - 6)];
-    for (hi, _) in set.iter() {
-        let b = (hi >> (64 - FIRST_BITS)) as usize;
+    for key in set.iter() {
+        let b = (key >> (64 - FIRST_BITS)) as usize;
         first[b / 64] |= 1 << (b % 64);
     }
     ScalarUDF::new_from_impl(KeyIn {
@@ -851,7 +854,7 @@ const FIRST_BITS: u32 = 20;
 
 #[derive(Debug)]
 struct KeyIn {
-    set: Arc<HashSet<(u64, u64)>>,
+    set: Arc<HashSet<u64>>,
     first: Vec<u64>,
     signature: Signature,
 }
@@ -883,12 +886,9 @@ impl ScalarUDFImpl for KeyIn {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> deltalake::datafusion::error::Result<ColumnarValue> {
         let keys = rowdiff::arrays(&args)?;
         let mut found = Vec::with_capacity(args.number_rows);
-        let first = |hi: u64| {
-            let b = (hi >> (64 - FIRST_BITS)) as usize;
-            self.first[b / 64] & (1 << (b % 64)) != 0
-        };
-        rowdiff::key_digests_where(&keys, first, |d| {
-            found.push(d.is_some_and(|d| self.set.contains(&((d >> 64) as u64, d as u64))))
+        rowdiff::key_digests64(&keys, |key| {
+            let b = (key >> (64 - FIRST_BITS)) as usize;
+            found.push(self.first[b / 64] & (1 << (b % 64)) != 0 && self.set.contains(&key))
         })
         .map_err(|e| deltalake::datafusion::error::DataFusionError::External(Box::new(e)))?;
         Ok(ColumnarValue::Array(Arc::new(BooleanArray::from(found))))
@@ -935,12 +935,8 @@ mod tests {
     fn prints_of(k: &[&str], h: &[u64]) -> Fingerprints {
         let mut prints = Vec::new();
         let mut i = 0;
-        rowdiff::key_digests(&keys(k), |d| {
-            prints.push(Print {
-                hi: (d >> 64) as u64,
-                lo: d as u64,
-                row: h[i],
-            });
+        rowdiff::key_digests64(&keys(k), |key| {
+            prints.push(Print { key, row: h[i] });
             i += 1;
         })
         .unwrap();
@@ -981,7 +977,7 @@ mod tests {
         assert_eq!(kinds[998..1001], [SAME, UPDATE, SAME]);
         let checked = probe.finish(found).expect("no key twice");
         assert_eq!((checked.changed(), checked.inserted(), checked.gone.len()), (39, 2, 1));
-        let gone = prints_of(&["A00000"], &[0]).prints[0].key();
+        let gone = prints_of(&["A00000"], &[0]).prints[0].key;
         assert!(checked.gone.contains(&gone));
 
         let temp = checked.write(&store, "r1", "k Utf8", false).await.unwrap();
@@ -1036,7 +1032,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unpadded_file_is_read_and_a_damaged_one_is_not_used() {
+    async fn an_earlier_release_file_and_a_damaged_one_are_not_used() {
         let dir = tempfile::tempdir().unwrap();
         let store: ObjectStoreRef =
             Arc::new(deltalake::logstore::object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap());
@@ -1046,31 +1042,42 @@ mod tests {
         let file = dir.path().join(FINGERPRINTS_DIR);
         std::fs::create_dir_all(&file).unwrap();
         let file = file.join(format!("v{:020}.bin", 7));
-        // Format 1 (the release before): the prints straight after the description.
+        // Format 2 (earlier releases: 128-bit digests, 24 bytes a print): not
+        // used, whole and well formed as it is; its memory is not taken.
         let description = "k Utf8";
-        let mut bytes = b"LMPRINT1".to_vec();
+        let mut bytes = b"LMPRINT2".to_vec();
         bytes.extend_from_slice(&3u64.to_le_bytes());
         bytes.push(1);
         bytes.extend_from_slice(&(description.len() as u32).to_le_bytes());
         bytes.extend_from_slice(description.as_bytes());
+        bytes.resize(bytes.len().next_multiple_of(8), 0);
         for p in prints.prints.iter() {
-            for w in [p.hi, p.lo, p.row] {
+            for w in [p.key, 0, p.row] {
                 bytes.extend_from_slice(&w.to_le_bytes());
             }
         }
         std::fs::write(&file, &bytes).unwrap();
-        let Ok(old) = Fingerprints::open(&store, 7, description, &memory, Some(dir.path()))
+        for local in [Some(dir.path()), None] {
+            assert!(matches!(
+                Fingerprints::open(&store, 7, description, &memory, local)
+                    .await
+                    .unwrap(),
+                Err(Missing::None)
+            ));
+        }
+        assert_eq!(memory.size(), 0);
+        // Written again (format 3), read, then damaged: two prints swapped, mapped or read.
+        let temp = prints.write(&store, "r7", description).await.unwrap();
+        keep(&store, &temp, 7).await;
+        let Ok(again) = Fingerprints::open(&store, 7, description, &memory, Some(dir.path()))
             .await
             .unwrap()
         else {
-            panic!("a format-1 file is read")
+            panic!("a format-3 file is used")
         };
-        assert!(matches!(old.prints, Held::Owned(_)));
-        assert_eq!(*old.prints, *prints.prints);
-        assert!(old.whole);
-        // Written again (format 2), then damaged: two prints swapped, mapped or read.
-        let temp = prints.write(&store, "r7", description).await.unwrap();
-        keep(&store, &temp, 7).await;
+        assert_eq!((again.len(), again.whole), (3, true));
+        drop(again);
+        memory.shrink(memory.size());
         let mut bytes = std::fs::read(&file).unwrap();
         assert_eq!(&bytes[..8], MAGIC);
         let start = bytes.len() - 3 * PRINT_BYTES;
