@@ -1031,6 +1031,14 @@ mod tests {
         ));
     }
 
+    /// Version 7's prints, mapped or read: not used.
+    async fn not_used(store: &ObjectStoreRef, description: &str, memory: &MemoryReservation, dir: &std::path::Path) {
+        for local in [Some(dir), None] {
+            let opened = Fingerprints::open(store, 7, description, memory, local).await.unwrap();
+            assert!(matches!(opened, Err(Missing::None)));
+        }
+    }
+
     #[tokio::test]
     async fn an_earlier_release_file_and_a_damaged_one_are_not_used() {
         let dir = tempfile::tempdir().unwrap();
@@ -1057,14 +1065,7 @@ mod tests {
             }
         }
         std::fs::write(&file, &bytes).unwrap();
-        for local in [Some(dir.path()), None] {
-            assert!(matches!(
-                Fingerprints::open(&store, 7, description, &memory, local)
-                    .await
-                    .unwrap(),
-                Err(Missing::None)
-            ));
-        }
+        not_used(&store, description, &memory, dir.path()).await;
         assert_eq!(memory.size(), 0);
         // Written again (format 3), read, then damaged: two prints swapped, mapped or read.
         let temp = prints.write(&store, "r7", description).await.unwrap();
@@ -1086,14 +1087,7 @@ mod tests {
         first.swap_with_slice(&mut second[..PRINT_BYTES]);
         std::fs::write(&file, &bytes).unwrap();
         let held = memory.size();
-        for local in [Some(dir.path()), None] {
-            assert!(matches!(
-                Fingerprints::open(&store, 7, description, &memory, local)
-                    .await
-                    .unwrap(),
-                Err(Missing::None)
-            ));
-        }
+        not_used(&store, description, &memory, dir.path()).await;
         assert_eq!(memory.size(), held, "a damaged file's memory is given back");
         // The read-ahead of a table's newest prints is only a hint: a table without
         // any, or not in a local directory, is no error.
