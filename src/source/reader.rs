@@ -22,6 +22,91 @@ pub struct Layout {
     columns: usize,
     /// Per column: strip spaces around the value as the field is cut (the `trim` rule).
     trim: Vec<bool>,
+    /// How many bytes a record's quote may stay open ([`QUOTE_LIMIT`]).
+    quote_limit: usize,
+}
+
+/// How far past a record's start a quote may stay open. A quoted field may hold line
+/// breaks, but a record whose quote is still open this many bytes after it starts, or
+/// at the end of the file, is taken to end at its first line break and is rejected
+/// (rule `quote`); the next line is read as a record of its own. A stray quote then
+/// costs its own line, not every line up to the next quote in the file (which may be
+/// all of it: one rejected record, the file held whole in memory), and a block holds
+/// at most this much more than its size.
+pub const QUOTE_LIMIT: usize = 1 << 20;
+
+/// The longest line read: a file with no line break in this many bytes is not read
+/// further (its table fails, naming the line), rather than held whole in memory — a
+/// file whose lines end in `\r` alone, or that is not text at all.
+pub const LINE_LIMIT: usize = 64 << 20;
+
+/// Where a record ends ([`record_end`]).
+#[derive(Debug, PartialEq)]
+enum End {
+    /// At `end`: its line break, or the end of the bytes when the file ends without
+    /// one. `forced`: its quote never closed, so it ends at its first line break.
+    At { end: usize, forced: bool },
+    /// Not known before more of the file is read.
+    Open,
+}
+
+/// Where the record that starts at `start` of `bytes` ends: at the next line break
+/// outside quotes, a quote being open from one at the start of a field (after the
+/// delimiter and any spaces, as [`split_fields`] reads it) to the next single one
+/// (`""` is a quote inside). Past `limit` bytes with a quote open, or at the end of a
+/// `complete` file, at its first line break instead ([`QUOTE_LIMIT`]).
+fn record_end(bytes: &[u8], start: usize, quote: u8, delimiter: &[u8], complete: bool, limit: usize) -> End {
+    let window = bytes.len().min(start.saturating_add(limit));
+    let at_field_start = |p: usize| {
+        let mut k = p;
+        while k > start && bytes[k - 1] == b' ' {
+            k -= 1;
+        }
+        k == start || bytes[start..k].ends_with(delimiter)
+    };
+    // A line break at or after `from`, else the end of a complete file.
+    let line_end = |from: usize| match memchr::memchr(b'\n', &bytes[from.min(bytes.len())..]) {
+        Some(i) => End::At {
+            end: from + i,
+            forced: false,
+        },
+        None if complete => End::At {
+            end: bytes.len(),
+            forced: false,
+        },
+        None => End::Open,
+    };
+    let mut in_quote = false;
+    let mut i = start;
+    while i < window {
+        let Some(p) = memchr::memchr2(quote, b'\n', &bytes[i..window]).map(|p| i + p) else {
+            break;
+        };
+        i = p + 1;
+        if bytes[p] == b'\n' {
+            if !in_quote {
+                return End::At { end: p, forced: false };
+            }
+        } else if in_quote {
+            match bytes.get(p + 1) {
+                Some(&b) if b == quote => i = p + 2,
+                None if !complete => return End::Open,
+                _ => in_quote = false,
+            }
+        } else if at_field_start(p) {
+            in_quote = true;
+        }
+    }
+    match (in_quote, window < bytes.len() || complete) {
+        // A quote still open past the limit, or at the end of the file.
+        (true, true) => match line_end(start) {
+            End::At { end, .. } => End::At { end, forced: true },
+            End::Open => End::Open,
+        },
+        (true, false) => End::Open,
+        // No quote open and no line break within the limit: a long line.
+        (false, _) => line_end(window),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +149,7 @@ impl Layout {
             encoding_name: table.encoding.name(),
             columns: table.columns.len(),
             trim: table.columns.iter().map(|c| c.trim).collect(),
+            quote_limit: QUOTE_LIMIT,
         })
     }
 
@@ -71,6 +157,13 @@ impl Layout {
         match &self.kind {
             Kind::Delimited { quote, .. } => *quote,
             Kind::Fixed { .. } => None,
+        }
+    }
+
+    fn delimiter(&self) -> &[u8] {
+        match &self.kind {
+            Kind::Delimited { delimiter, .. } => delimiter.as_bytes(),
+            Kind::Fixed { .. } => b"",
         }
     }
 
@@ -209,6 +302,9 @@ pub struct Splitter {
     offset: u64,
     eof: bool,
     quote: Option<u8>,
+    delimiter: Vec<u8>,
+    quote_limit: usize,
+    line_limit: usize,
     block_size: usize,
     pub bytes_read: u64,
 }
@@ -222,6 +318,9 @@ impl Splitter {
             offset: 0,
             eof: false,
             quote: layout.quote(),
+            delimiter: layout.delimiter().to_vec(),
+            quote_limit: layout.quote_limit,
+            line_limit: LINE_LIMIT,
             block_size,
             bytes_read: 0,
         }
@@ -262,16 +361,18 @@ impl Splitter {
                 }
             }
             Some(q) => {
-                let mut in_quote = false;
                 let mut last = None;
-                for i in memchr::memchr2_iter(q, b'\n', &self.carry) {
-                    if self.carry[i] == q {
-                        in_quote = !in_quote;
-                    } else if !in_quote {
-                        last = Some(i + 1);
-                        if first_only {
-                            break;
-                        }
+                let mut start = 0;
+                while let End::At { end, .. } =
+                    record_end(&self.carry, start, q, &self.delimiter, self.eof, self.quote_limit)
+                {
+                    if end == self.carry.len() {
+                        break;
+                    }
+                    start = end + 1;
+                    last = Some(start);
+                    if first_only {
+                        break;
                     }
                 }
                 last
@@ -297,14 +398,27 @@ impl Splitter {
 
     fn cut(&mut self, first_only: bool) -> std::io::Result<Option<Block>> {
         loop {
-            if !self.eof && (self.carry.len() < self.block_size || self.boundary(first_only).is_none()) {
+            let full = self.eof || self.carry.len() >= self.block_size;
+            let boundary = if full { self.boundary(first_only) } else { None };
+            if !self.eof && boundary.is_none() {
+                if self.carry.len() >= self.block_size + self.line_limit {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "line {} has no line break in {} MiB; lines must end with \\n or \\r\\n \
+                             (are they ended by \\r alone, or is the file not text?)",
+                            self.line,
+                            self.line_limit >> 20
+                        ),
+                    ));
+                }
                 self.fill()?;
                 continue;
             }
             if self.carry.is_empty() {
                 return Ok(None);
             }
-            let (end, at_eof) = match self.boundary(first_only) {
+            let (end, at_eof) = match boundary {
                 Some(end) => (end, self.eof && end == self.carry.len()),
                 None => (self.carry.len(), true),
             };
@@ -360,31 +474,25 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
         Some(_) => None,
     };
     while start < bytes.len() {
-        // The record's end: the next line break (outside quotes).
-        let mut end = None;
-        match quote {
-            None => end = memchr::memchr(b'\n', &bytes[start..]).map(|i| start + i),
-            Some(q) => {
-                let mut in_quote = false;
-                for i in memchr::memchr2_iter(q, b'\n', &bytes[start..]) {
-                    if bytes[start + i] == q {
-                        in_quote = !in_quote;
-                    } else if !in_quote {
-                        end = Some(start + i);
-                        break;
-                    }
-                }
-            }
-        }
-        let (stop, next, unterminated) = match end {
-            Some(e) => (e, e + 1, false),
-            None => (bytes.len(), bytes.len(), true),
+        // The record's end: the next line break (outside quotes). The block ends where
+        // the splitter decided a record ends, so nothing after it can close a quote.
+        let (stop, forced) = match quote {
+            None => (
+                memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i),
+                false,
+            ),
+            Some(q) => match record_end(bytes, start, q, layout.delimiter(), true, layout.quote_limit) {
+                End::At { end, forced } => (end, forced),
+                End::Open => (bytes.len(), false),
+            },
         };
-        let mut record_end = stop;
-        if record_end > start && bytes[record_end - 1] == b'\r' {
-            record_end -= 1;
+        let unterminated = stop == bytes.len();
+        let next = if unterminated { stop } else { stop + 1 };
+        let mut content_end = stop;
+        if content_end > start && bytes[content_end - 1] == b'\r' {
+            content_end -= 1;
         }
-        let record = &bytes[start..record_end];
+        let record = &bytes[start..content_end];
         // A record spans several lines only inside quotes.
         let breaks = match quote {
             None => u64::from(!unterminated),
@@ -394,17 +502,22 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
             let row = parsed.lines.len();
             parsed.lines.push(line as i64);
             parsed.offsets.push((block.offset + start as u64) as i64);
-            parsed.ranges.push((start, record_end));
+            parsed.ranges.push((start, content_end));
             let last_unbroken = unterminated && block.at_eof;
-            if let Err((rule, reason)) = split_record(
-                layout,
-                quote,
-                record,
-                utf8.map(|t| &t[start..record_end]),
-                last_unbroken,
-                &mut ends,
-                &mut parsed.columns,
-            ) {
+            let split = if forced {
+                Err(("quote", unclosed_quote(layout.quote_limit)))
+            } else {
+                split_record(
+                    layout,
+                    quote,
+                    record,
+                    utf8.map(|t| &t[start..content_end]),
+                    last_unbroken,
+                    &mut ends,
+                    &mut parsed.columns,
+                )
+            };
+            if let Err((rule, reason)) = split {
                 for c in parsed.columns.iter_mut() {
                     c.append_null();
                 }
@@ -415,6 +528,18 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
         start = next;
     }
     parsed
+}
+
+/// Why a record whose quote stayed open was cut at its first line break.
+fn unclosed_quote(limit: usize) -> String {
+    let within = if limit.is_multiple_of(1 << 20) {
+        format!("{} MiB", limit >> 20)
+    } else {
+        format!("{limit} bytes")
+    };
+    format!(
+        "unterminated quoted field: not closed within {within} nor by the end of the file, so only this line is rejected"
+    )
 }
 
 /// The `trim` rule, applied as a field is cut: spaces around the value go.
@@ -511,6 +636,7 @@ mod tests {
             encoding_name: "UTF-8",
             columns,
             trim: vec![true; columns],
+            quote_limit: QUOTE_LIMIT,
         }
     }
 
@@ -538,6 +664,135 @@ mod tests {
             }
             assert_eq!(lines, vec![1, 3, 4], "block size {size}");
         }
+    }
+
+    /// A record read: its line, and its fields or the rule it broke.
+    type Record = (i64, Result<Vec<String>, String>);
+
+    /// Every block size gives the same records.
+    fn records(text: &[u8], l: &Layout) -> Vec<Record> {
+        let mut all: Option<Vec<Record>> = None;
+        for size in [1, 2, 5, 16, 1 << 20] {
+            let mut got = Vec::new();
+            let bs = blocks(text, l, size);
+            let joined: Vec<u8> = bs.iter().flat_map(|b| b.bytes.clone()).collect();
+            assert_eq!(joined, text.to_vec(), "block size {size}");
+            for b in &bs {
+                let p = parse(l, b);
+                let mut columns: Vec<_> = p.columns.into_iter().map(|mut c| c.finish()).collect();
+                for (row, &line) in p.lines.iter().enumerate() {
+                    let broken = p.broken.iter().find(|(r, _, _)| *r == row);
+                    got.push((
+                        line,
+                        match broken {
+                            Some((_, rule, _)) => Err(rule.to_string()),
+                            None => Ok(columns.iter_mut().map(|c| c.value(row).to_string()).collect()),
+                        },
+                    ));
+                }
+            }
+            match &all {
+                Some(first) => assert_eq!(&got, first, "block size {size}"),
+                None => all = Some(got),
+            }
+        }
+        all.unwrap_or_default()
+    }
+
+    fn ok(fields: &[&str]) -> Result<Vec<String>, String> {
+        Ok(fields.iter().map(|f| f.to_string()).collect())
+    }
+
+    #[test]
+    fn a_stray_quote_costs_its_own_line_not_the_rest_of_the_file() {
+        let l = layout(",", Some(b'"'), 2);
+        // Never closed: the file ends inside it.
+        let text = b"a,b\n\"x,y\nc,d\ne,f\n";
+        assert_eq!(
+            records(text, &l),
+            vec![
+                (1, ok(&["a", "b"])),
+                (2, Err("quote".into())),
+                (3, ok(&["c", "d"])),
+                (4, ok(&["e", "f"]))
+            ]
+        );
+        // Closed only by another stray quote further than the limit: each costs its line.
+        let mut l = layout(",", Some(b'"'), 2);
+        l.quote_limit = 8;
+        let text = b"a,\"b\nc,d\ne,f\ng,\"h\ni,j\n";
+        assert_eq!(
+            records(text, &l),
+            vec![
+                (1, Err("quote".into())),
+                (2, ok(&["c", "d"])),
+                (3, ok(&["e", "f"])),
+                (4, Err("quote".into())),
+                (5, ok(&["i", "j"])),
+            ]
+        );
+        // A quoted field with line breaks within the limit is still one record.
+        let text = b"a,\"b\nc\"\nd,e\n";
+        assert_eq!(records(text, &l), vec![(1, ok(&["a", "b\nc"])), (3, ok(&["d", "e"]))]);
+        let l = layout(",", Some(b'"'), 2);
+        let p = parse(&l, &blocks(b"a,\"b\nc,d\n", &l, 1 << 20)[0]);
+        assert_eq!(p.broken.len(), 1);
+        assert_eq!(
+            p.broken[0].2,
+            "unterminated quoted field: not closed within 1 MiB nor by the end of the file, so only this line is rejected"
+        );
+    }
+
+    #[test]
+    fn a_quote_inside_a_field_is_a_character_and_does_not_join_lines() {
+        let l = layout(",", Some(b'"'), 2);
+        let text = b"1,O\"Brien\n2,x\n3, \"a,b\"\n4,say \"\"hi\"\"\n5,\"q \"\"x\ny\"\"\"\n";
+        assert_eq!(
+            records(text, &l),
+            vec![
+                (1, ok(&["1", "O\"Brien"])),
+                (2, ok(&["2", "x"])),
+                (3, ok(&["3", "a,b"])),
+                (4, ok(&["4", "say \"\"hi\"\""])),
+                (5, ok(&["5", "q \"x\ny\""])),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_open_quote_holds_no_more_than_the_limit_in_memory() {
+        let mut l = layout(",", Some(b'"'), 2);
+        l.quote_limit = 1000;
+        let mut text = b"a,\"b\n".to_vec();
+        for i in 0..10_000 {
+            text.extend_from_slice(format!("{i},v\n").as_bytes());
+        }
+        let bs = blocks(&text, &l, 100);
+        assert!(
+            bs.iter().all(|b| b.bytes.len() < 100 + 1000 + 16),
+            "{}",
+            bs.iter().map(|b| b.bytes.len()).max().unwrap_or(0)
+        );
+        let rows: usize = bs.iter().map(|b| parse(&l, b).lines.len()).sum();
+        assert_eq!(rows, 10_001);
+    }
+
+    #[test]
+    fn a_file_without_line_breaks_is_refused_not_held_whole() {
+        let l = layout(",", None, 2);
+        let mut text = b"a,b\nc,d\n".to_vec();
+        text.extend(b"e,f\r".repeat(3 << 20));
+        let mut s = Splitter::new(Box::new(std::io::Cursor::new(text)), &l, 1 << 20);
+        s.line_limit = 2 << 20;
+        let first = s.next_block().unwrap().unwrap_or_else(|| panic!("a first block"));
+        assert_eq!(first.bytes, b"a,b\nc,d\n");
+        let err = s.next_block().err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            err,
+            "line 3 has no line break in 2 MiB; lines must end with \\n or \\r\\n (are they ended by \\r alone, or \
+             is the file not text?)"
+        );
+        assert!(s.bytes_read < 5 << 20, "{}", s.bytes_read);
     }
 
     #[test]
