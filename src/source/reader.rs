@@ -760,6 +760,37 @@ mod tests {
     }
 
     #[test]
+    fn any_text_is_cut_into_the_same_records_whatever_the_block_size() {
+        // Short texts of the characters that matter, from a fixed xorshift sequence:
+        // no panic, every byte in exactly one block, the same records and lines for
+        // every block size ([`records`]), each record on a line of its own.
+        let alphabet = b"ab,|@\"\n\r \"\n";
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..800 {
+            let len = (next() % 40) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let mut l = layout([",", "|@|"][round % 2], Some(b'"'), 2);
+            l.quote_limit = [1, 3, 7, 1 << 20][round / 2 % 4];
+            let got = records(&text, &l);
+            let lines: Vec<i64> = got.iter().map(|(line, _)| *line).collect();
+            assert!(lines.windows(2).all(|w| w[0] < w[1]), "{text:?}: {lines:?}");
+            let breaks = text.iter().filter(|&&b| b == b'\n').count() as i64;
+            assert!(
+                lines.last().is_none_or(|&last| last <= breaks + 1),
+                "{text:?}: {lines:?}"
+            );
+        }
+    }
+
+    #[test]
     fn an_open_quote_holds_no_more_than_the_limit_in_memory() {
         let mut l = layout(",", Some(b'"'), 2);
         l.quote_limit = 1000;
