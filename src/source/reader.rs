@@ -517,9 +517,17 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
                     &mut parsed.columns,
                 )
             };
-            if let Err((rule, reason)) = split {
+            if let Err((rule, mut reason)) = split {
                 for c in parsed.columns.iter_mut() {
                     c.append_null();
+                }
+                // A broken record over several lines: say which, a stray quote is likely.
+                let joined = memchr::memchr_iter(b'\n', record).count() as u64;
+                if joined > 0 {
+                    reason.push_str(&format!(
+                        " (lines {line} to {} read as one record: a quote joined them)",
+                        line + joined
+                    ));
                 }
                 parsed.broken.push((row, rule, reason));
             }
@@ -730,6 +738,19 @@ mod tests {
                 (4, Err("quote".into())),
                 (5, ok(&["i", "j"])),
             ]
+        );
+        // Closed by another stray quote within the limit: the lines between are one
+        // broken record, and its reason says so.
+        let text = b"a,\"b\nc,d\ne,\"f\ng,h\n";
+        assert_eq!(
+            records(text, &layout(",", Some(b'"'), 2)),
+            vec![(1, Err("quote".into())), (4, ok(&["g", "h"]))]
+        );
+        let plain = layout(",", Some(b'"'), 2);
+        let p = parse(&plain, &blocks(text, &plain, 1 << 20)[0]);
+        assert_eq!(
+            p.broken[0].2,
+            "text after a closing quote (lines 1 to 3 read as one record: a quote joined them)"
         );
         // A quoted field with line breaks within the limit is still one record.
         let text = b"a,\"b\nc\"\nd,e\n";
