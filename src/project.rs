@@ -260,6 +260,9 @@ pub struct SourceTable {
     pub dedup_order_by: Option<String>,
     /// More rejected rows than this fail the table.
     pub max_rejects: u64,
+    /// A larger share of the rows read rejected fails the table, however few: a file
+    /// whose rows are nearly all rejected has another layout than the one declared.
+    pub max_reject_rate: f64,
     /// An empty (0-byte) extract is loaded as no rows instead of failing.
     pub allow_empty: bool,
     /// The control file that lands with the extract, if the system sends one.
@@ -506,6 +509,9 @@ struct ControlLayoutFile {
     fields: Option<Vec<String>>,
 }
 
+/// The default `max_reject_rate`: more than half of a file's rows rejected fails it.
+pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.5;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SourceTableFile {
@@ -524,6 +530,7 @@ struct SourceTableFile {
     primary_key: Vec<String>,
     dedup_order_by: Option<Spanned<String>>,
     max_rejects: Option<u64>,
+    max_reject_rate: Option<Spanned<f64>>,
     #[serde(default)]
     allow_empty: bool,
     control_file: Option<String>,
@@ -1067,6 +1074,17 @@ fn source_table(
             format!("table '{name}': the system's [control] fields must include \"rows\""),
         );
     }
+    if let Some(rate) = &t.max_reject_rate
+        && !(*rate.get_ref() > 0.0 && *rate.get_ref() <= 1.0)
+    {
+        let (line, rate) = (lines.line(rate.span().start), rate.get_ref());
+        at(
+            line,
+            format!(
+                "table '{name}': max_reject_rate must be above 0 and at most 1 (a share of the rows read), not {rate}"
+            ),
+        );
+    }
     let control_delimiter = match defaults.control.delimiter.as_deref().map(unescape) {
         None => None,
         Some(Ok(d)) if !d.is_empty() => Some(d),
@@ -1088,6 +1106,7 @@ fn source_table(
         primary_key: t.primary_key,
         dedup_order_by: t.dedup_order_by.map(Spanned::into_inner),
         max_rejects: t.max_rejects.unwrap_or(10_000),
+        max_reject_rate: t.max_reject_rate.map_or(DEFAULT_MAX_REJECT_RATE, Spanned::into_inner),
         allow_empty: t.allow_empty,
         control: t.control_file.map(|file| ControlFile {
             file,

@@ -94,6 +94,9 @@ struct Shared {
     expected: Option<Expected>,
     sum_scale: i8,
     max_rejects: u64,
+    max_reject_rate: f64,
+    /// The definition file, named when nearly every row is rejected.
+    toml_path: PathBuf,
     failure: Mutex<Option<String>>,
     /// Typed columns, then `_line` and `_offset` when deduplicating.
     schema: SchemaRef,
@@ -119,6 +122,26 @@ impl Shared {
             )));
         }
         Ok(())
+    }
+
+    /// More than `max_reject_rate` of the rows read rejected: the file is not laid out as
+    /// declared (another delimiter, a new column), and loading the few rows left would
+    /// stage a table that looks like a day on which nearly every row went away.
+    fn check_reject_rate(&self, tally: &Tally) -> std::result::Result<(), DataFusionError> {
+        let (rejected, read) = (tally.rejects.len() as u64, tally.rows_read);
+        if read == 0 || rejected as f64 <= self.max_reject_rate * read as f64 {
+            return Ok(());
+        }
+        let first = tally.rejects.iter().min_by_key(|r| r.line);
+        Err(self.fail(format!(
+            "{rejected} of {read} rows rejected, more than max_reject_rate {} allows: is {} laid out as {} \
+             declares? first: line {}: {}; nothing was loaded",
+            self.max_reject_rate,
+            self.path.display(),
+            self.toml_path.display(),
+            first.map(|r| r.line).unwrap_or(0),
+            first.map(|r| r.reason.as_str()).unwrap_or("")
+        )))
     }
 
     /// Parse one block, apply the rules, keep the rejects, return the good rows.
@@ -215,6 +238,7 @@ impl Shared {
         }
         let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
         tally.finished = true;
+        self.check_reject_rate(&tally)?;
         let Some(expected) = &self.expected else {
             return Ok(());
         };
@@ -609,6 +633,8 @@ async fn ingest_inner(
         expected,
         sum_scale,
         max_rejects: table.max_rejects,
+        max_reject_rate: table.max_reject_rate,
+        toml_path: table.toml_path.clone(),
         failure: Mutex::new(None),
         schema: schema.clone(),
         dedup: dedup.clone(),

@@ -708,6 +708,7 @@ fn required_rejects_an_empty_value_even_with_on_invalid_null() {
         "string",
         "required = true\non_invalid = \"null\"",
     );
+    let t = t.key("max_reject_rate = 1");
     let data = "cust_id,name\n,Alice\n   ,Bob\nC3,\nC4,Dan\n";
     let p = one_table(&t, data.as_bytes());
     let ev = ingest_ok(&p);
@@ -784,7 +785,8 @@ fn type_errors_quote_the_value_and_decimals_are_never_rounded() {
         .col("acct_id", "string")
         .col("balance", "decimal(18,2)")
         .col("rate", "decimal(5,2)")
-        .col_with("open_date", "date", "format = \"yyyyMMdd\"");
+        .col_with("open_date", "date", "format = \"yyyyMMdd\"")
+        .key("max_reject_rate = 1");
     let data = "acct_id,balance,rate,open_date\n\
                 A1,12.3,1.5,20240229\n\
                 A2,12.345,1.00,20240101\n\
@@ -873,7 +875,8 @@ fn resident_ids_need_a_real_birth_date_and_the_right_check_character() {
     let bad_date = resident_id("11010519900231001"); // 1990-02-31
     let t = table("cust")
         .col("cust_id", "string")
-        .col_with("cert_no", "string", "check = \"resident_id\"\npii = true");
+        .col_with("cert_no", "string", "check = \"resident_id\"\npii = true")
+        .key("max_reject_rate = 1");
     let bad_check_reason = format!("'{bad_check}' is not a valid resident_id");
     let bad_date_reason = format!("'{bad_date}' is not a valid resident_id");
     let data = format!("cust_id,cert_no\nC1,{good}\nC2,{bad_check}\nC3,{good_x}\nC4,{bad_date}\nC5,4403001990030712\n");
@@ -898,7 +901,8 @@ fn mobile_and_email_checks() {
     let t = table("cust")
         .col("cust_id", "string")
         .col_with("mobile", "string", "check = \"mobile\"")
-        .col_with("email", "string", "check = \"email\"");
+        .col_with("email", "string", "check = \"email\"")
+        .key("max_reject_rate = 1");
     let data = "cust_id,mobile,email\n\
                 C1,13812345678,li.si@example.com\n\
                 C2,12812345678,a@example.com\n\
@@ -928,7 +932,8 @@ fn mobile_and_email_checks() {
 fn a_pattern_must_match() {
     let t = table("cust")
         .col("cust_id", "string")
-        .col_with("branch_id", "string", r#"pattern = "^[0-9]{6}$""#);
+        .col_with("branch_id", "string", r#"pattern = "^[0-9]{6}$""#)
+        .key("max_reject_rate = 1");
     let p = one_table(&t, b"cust_id,branch_id\nC1,123456\nC2,A12\nC3,1234567\n");
     ingest_ok(&p);
     assert_eq!(
@@ -1030,7 +1035,8 @@ fn a_row_is_rejected_once_for_its_first_failing_column() {
         .col("cust_id", "string")
         .col("a", "int")
         .col_with("b", "string", "required = true")
-        .col("c", "date");
+        .col("c", "date")
+        .key("max_reject_rate = 1");
     let data = "cust_id,a,b,c\nC1,x,,bad\nC2,1,,bad\nC3,1,2,bad\nC4,1,2,2024-06-30\n";
     let p = one_table(&t, data.as_bytes());
     let ev = ingest_ok(&p);
@@ -1102,7 +1108,8 @@ fn a_record_with_the_wrong_number_of_fields_is_a_columns_reject() {
 
 #[test]
 fn a_short_last_line_without_a_line_break_is_flagged_as_truncated() {
-    let p = one_table(&customers(), b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob\nC3,Cy");
+    let t = customers().key("max_reject_rate = 1");
+    let p = one_table(&t, b"cust_id,name,balance\nC1,Ann,1.00\nC2,Bob\nC3,Cy");
     let ev = ingest_ok(&p);
     assert_eq!(figures(finished(&ev, "src.core_cust")), (3, 1, 2, 0));
     assert_eq!(
@@ -1363,6 +1370,67 @@ fn more_rejects_than_max_rejects_fail_the_table_and_keep_the_previous_load() {
         rejects(&p, "cust"),
         [["3", "balance", "type", "'x' is not a decimal(18,2)"]]
     );
+}
+
+#[test]
+fn a_file_with_most_rows_rejected_fails_the_table_as_laid_out_otherwise() {
+    // A header-less `|@|` extract that arrives comma-separated one day: every row is
+    // rejected, far fewer than max_rejects, and a table of no rows would look like a day
+    // on which every customer left.
+    let t = customers().key("header = false").key("delimiter = \"|@|\"");
+    let p = one_table(&t, b"C1|@|Ann|@|1.00\nC2|@|Bob|@|2.00\nC3|@|Cy|@|3.00\n");
+    assert_eq!(figures(finished(&ingest_ok(&p), "src.core_cust")), (3, 3, 0, 0));
+    land(&p, "cust", b"C1,Ann,1.00\nC2,Bob,2.00\nC3,Cy,3.00\n");
+    let (r, ev) = ingest(&p);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let err = failed_error(&ev, "src.core_cust");
+    assert!(
+        err.starts_with("source src.core_cust: 3 of 3 rows rejected, more than max_reject_rate 0.5 allows: is "),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "core/cust_20240630.dat laid out as models/sources/core.toml declares? first: line 1: expected 3 \
+             fields, found 1; nothing was loaded"
+        ),
+        "{err}"
+    );
+    // Nothing of the failed attempt was committed: the first load of the date stands.
+    assert_eq!(
+        rows(&p, "SELECT cust_id, balance FROM src.core_cust ORDER BY cust_id"),
+        [["C1", "1.00"], ["C2", "2.00"], ["C3", "3.00"]]
+    );
+
+    // Half rejected is within the default; more fails it unless the table allows more.
+    land(
+        &p,
+        "cust",
+        b"C1|@|Ann|@|1.00\nC2,Bob,2.00\nC3,Cy,3.00\nC4|@|Di|@|4.00\n",
+    );
+    assert_eq!(figures(finished(&ingest_ok(&p), "src.core_cust")), (4, 2, 2, 0));
+    land(&p, "cust", b"C1|@|Ann|@|1.00\nC2,Bob,2.00\nC3,Cy,3.00\n");
+    assert_eq!(ingest(&p).0.code, 1);
+    let t = t.key("max_reject_rate = 0.7");
+    let p = one_table(&t, b"C1|@|Ann|@|1.00\nC2,Bob,2.00\nC3,Cy,3.00\n");
+    assert_eq!(figures(finished(&ingest_ok(&p), "src.core_cust")), (3, 1, 2, 0));
+}
+
+#[test]
+fn a_max_reject_rate_outside_0_to_1_is_a_configuration_error() {
+    for rate in ["0", "1.5", "-0.1"] {
+        let t = customers().key(&format!("max_reject_rate = {rate}"));
+        let toml = source_toml("", &[&t]);
+        let err = config_error(&toml, &["cust"]);
+        let line = line_of(&toml, "max_reject_rate");
+        assert!(err.contains(&format!("models/sources/core.toml:{line}")), "{err}");
+        assert!(
+            err.contains(&format!(
+                "table 'cust': max_reject_rate must be above 0 and at most 1 (a share of the rows read), not {}",
+                rate.parse::<f64>().unwrap_or(f64::NAN)
+            )),
+            "{err}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
