@@ -24,6 +24,52 @@ pub struct Layout {
     trim: Vec<bool>,
     /// How many bytes a record's quote may stay open ([`QUOTE_LIMIT`]).
     quote_limit: usize,
+    /// The delimiter as the file's bytes, and how wide the file's characters are: what
+    /// [`record_end`] needs to find where a field starts without decoding.
+    file_delimiter: Vec<u8>,
+    width: Width,
+}
+
+/// How many bytes a character of the file takes, for walking its bytes without
+/// decoding them: a GBK or GB18030 character's second byte can be a `|` or `@`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Width {
+    /// UTF-8: a delimiter never matches inside a character, so bytes can be searched.
+    Utf8,
+    Gbk,
+    Gb18030,
+}
+
+impl Width {
+    fn of(encoding: Option<&'static encoding_rs::Encoding>) -> Width {
+        match encoding {
+            Some(e) if e == encoding_rs::GB18030 => Width::Gb18030,
+            Some(_) => Width::Gbk,
+            None => Width::Utf8,
+        }
+    }
+
+    /// The length of the character that starts at `bytes[i]`.
+    fn at(self, bytes: &[u8], i: usize) -> usize {
+        match self {
+            Width::Utf8 => 1,
+            _ if bytes[i] < 0x80 => 1,
+            Width::Gb18030 if matches!(bytes.get(i + 1), Some(0x30..=0x39)) => 4,
+            _ => 2,
+        }
+    }
+}
+
+/// The delimiter as it is written in a file of `encoding`.
+fn encoded(delimiter: &str, encoding: Option<&'static encoding_rs::Encoding>) -> Vec<u8> {
+    match encoding {
+        Some(e) => match e.encode(delimiter) {
+            (bytes, _, false) => bytes.into_owned(),
+            // Not writable in the file's encoding: it never matches.
+            _ => delimiter.as_bytes().to_vec(),
+        },
+        None => delimiter.as_bytes().to_vec(),
+    }
 }
 
 /// How far past a record's start a quote may stay open. A quoted field may hold line
@@ -50,20 +96,55 @@ enum End {
     Open,
 }
 
-/// Where the record that starts at `start` of `bytes` ends: at the next line break
-/// outside quotes, a quote being open from one at the start of a field (after the
-/// delimiter and any spaces, as [`split_fields`] reads it) to the next single one
-/// (`""` is a quote inside). Past `limit` bytes with a quote open, or at the end of a
-/// `complete` file, at its first line break instead ([`QUOTE_LIMIT`]).
-fn record_end(bytes: &[u8], start: usize, quote: u8, delimiter: &[u8], complete: bool, limit: usize) -> End {
-    let window = bytes.len().min(start.saturating_add(limit));
-    let at_field_start = |p: usize| {
-        let mut k = p;
-        while k > start && bytes[k - 1] == b' ' {
-            k -= 1;
+/// What finding where a quoted record ends needs to know of the layout.
+#[derive(Clone, Copy)]
+struct Scan<'a> {
+    quote: u8,
+    delimiter: &'a [u8],
+    width: Width,
+}
+
+impl Scan<'_> {
+    /// Where the field that `bytes[p]` is in starts: past every delimiter from `from`
+    /// (the start of a field) up to `p`, read left to right as [`split_fields`] does.
+    fn field_start(&self, bytes: &[u8], from: usize, p: usize) -> usize {
+        let d = self.delimiter;
+        let mut start = from;
+        if d.is_empty() {
+            return start;
         }
-        k == start || bytes[start..k].ends_with(delimiter)
-    };
+        match self.width {
+            Width::Utf8 => {
+                while let Some(i) = memchr::memmem::find(&bytes[start..p], d) {
+                    start += i + d.len();
+                }
+            }
+            width => {
+                let mut i = from;
+                while i < p {
+                    if bytes[i..p].starts_with(d) {
+                        i += d.len();
+                        start = i;
+                    } else {
+                        i += width.at(bytes, i);
+                    }
+                }
+            }
+        }
+        start
+    }
+}
+
+/// Where the record that starts at `start` of `bytes` ends: at the next line break
+/// outside quotes. A quote opens a quoted field only where the field starts (after
+/// the delimiter and any spaces, the delimiters found left to right in the file's
+/// characters, as [`split_fields`] reads the decoded record) and is closed by the next
+/// single quote (`""` is a quote inside). With a quote still open `limit` bytes after
+/// the record starts, or at the end of a `complete` file, the record ends at its
+/// first line break instead ([`QUOTE_LIMIT`]).
+fn record_end(bytes: &[u8], start: usize, scan: Scan, complete: bool, limit: usize) -> End {
+    let quote = scan.quote;
+    let window = bytes.len().min(start.saturating_add(limit));
     // A line break at or after `from`, else the end of a complete file.
     let line_end = |from: usize| match memchr::memchr(b'\n', &bytes[from.min(bytes.len())..]) {
         Some(i) => End::At {
@@ -77,6 +158,9 @@ fn record_end(bytes: &[u8], start: usize, quote: u8, delimiter: &[u8], complete:
         None => End::Open,
     };
     let mut in_quote = false;
+    // Where the current field starts, or a closed quoted field ended: its delimiters
+    // are looked for from there.
+    let mut field = start;
     let mut i = start;
     while i < window {
         let Some(p) = memchr::memchr2(quote, b'\n', &bytes[i..window]).map(|p| i + p) else {
@@ -91,10 +175,14 @@ fn record_end(bytes: &[u8], start: usize, quote: u8, delimiter: &[u8], complete:
             match bytes.get(p + 1) {
                 Some(&b) if b == quote => i = p + 2,
                 None if !complete => return End::Open,
-                _ => in_quote = false,
+                _ => {
+                    in_quote = false;
+                    field = p + 1;
+                }
             }
-        } else if at_field_start(p) {
-            in_quote = true;
+        } else {
+            field = scan.field_start(bytes, field, p);
+            in_quote = bytes[field..p].iter().all(|&b| b == b' ');
         }
     }
     match (in_quote, window < bytes.len() || complete) {
@@ -143,6 +231,10 @@ impl Layout {
             TextEncoding::Gbk => Some(encoding_rs::GBK),
             TextEncoding::Gb18030 => Some(encoding_rs::GB18030),
         };
+        let file_delimiter = match &kind {
+            Kind::Delimited { delimiter, .. } => encoded(delimiter, encoding),
+            Kind::Fixed { .. } => Vec::new(),
+        };
         Some(Layout {
             kind,
             encoding,
@@ -150,6 +242,8 @@ impl Layout {
             columns: table.columns.len(),
             trim: table.columns.iter().map(|c| c.trim).collect(),
             quote_limit: QUOTE_LIMIT,
+            file_delimiter,
+            width: Width::of(encoding),
         })
     }
 
@@ -160,11 +254,13 @@ impl Layout {
         }
     }
 
-    fn delimiter(&self) -> &[u8] {
-        match &self.kind {
-            Kind::Delimited { delimiter, .. } => delimiter.as_bytes(),
-            Kind::Fixed { .. } => b"",
-        }
+    /// What [`record_end`] needs, when records may be quoted.
+    fn scan(&self) -> Option<Scan<'_>> {
+        Some(Scan {
+            quote: self.quote()?,
+            delimiter: &self.file_delimiter,
+            width: self.width,
+        })
     }
 
     /// Decode a whole record; Err carries the 1-based byte of the first invalid sequence.
@@ -301,9 +397,9 @@ pub struct Splitter {
     line: u64,
     offset: u64,
     eof: bool,
-    quote: Option<u8>,
-    delimiter: Vec<u8>,
-    quote_limit: usize,
+    layout: Layout,
+    /// Whether a byte-order mark was looked for at the start of the file.
+    bom_checked: bool,
     line_limit: usize,
     block_size: usize,
     pub bytes_read: u64,
@@ -317,9 +413,8 @@ impl Splitter {
             line: 1,
             offset: 0,
             eof: false,
-            quote: layout.quote(),
-            delimiter: layout.delimiter().to_vec(),
-            quote_limit: layout.quote_limit,
+            layout: layout.clone(),
+            bom_checked: false,
             line_limit: LINE_LIMIT,
             block_size,
             bytes_read: 0,
@@ -340,19 +435,23 @@ impl Splitter {
         }
         self.bytes_read += (filled - start) as u64;
         self.carry.truncate(filled);
-        if start == 0 && self.offset == 0 && self.carry.starts_with(b"\xEF\xBB\xBF") {
-            self.carry.drain(..3);
-            self.offset = 3;
+        // A byte-order mark, once three bytes are read (or the file ends before).
+        if !self.bom_checked && self.offset == 0 && (self.carry.len() >= 3 || self.eof) {
+            self.bom_checked = true;
+            if self.carry.starts_with(b"\xEF\xBB\xBF") {
+                self.carry.drain(..3);
+                self.offset = 3;
+            }
         }
         Ok(())
     }
 
     /// The end of the last whole record in `carry` (just past its line break), if any.
     fn boundary(&self, first_only: bool) -> Option<usize> {
-        match self.quote {
+        match self.layout.scan() {
             None if first_only => memchr::memchr(b'\n', &self.carry).map(|i| i + 1),
             None => memchr::memrchr(b'\n', &self.carry).map(|i| i + 1),
-            Some(q) if memchr::memchr(q, &self.carry).is_none() => {
+            Some(scan) if memchr::memchr(scan.quote, &self.carry).is_none() => {
                 // No quote in sight: every line break ends a record.
                 if first_only {
                     memchr::memchr(b'\n', &self.carry).map(|i| i + 1)
@@ -360,11 +459,10 @@ impl Splitter {
                     memchr::memrchr(b'\n', &self.carry).map(|i| i + 1)
                 }
             }
-            Some(q) => {
+            Some(scan) => {
                 let mut last = None;
                 let mut start = 0;
-                while let End::At { end, .. } =
-                    record_end(&self.carry, start, q, &self.delimiter, self.eof, self.quote_limit)
+                while let End::At { end, .. } = record_end(&self.carry, start, scan, self.eof, self.layout.quote_limit)
                 {
                     if end == self.carry.len() {
                         break;
@@ -463,7 +561,8 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
         broken: Vec::new(),
     };
     // A block without the quote character needs no quote handling at all.
-    let quote = layout.quote().filter(|q| memchr::memchr(*q, bytes).is_some());
+    let scan = layout.scan().filter(|s| memchr::memchr(s.quote, bytes).is_some());
+    let quote = scan.map(|s| s.quote);
     let mut line = block.first_line;
     let mut start = 0;
     let mut ends = Vec::with_capacity(layout.columns);
@@ -476,12 +575,12 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
     while start < bytes.len() {
         // The record's end: the next line break (outside quotes). The block ends where
         // the splitter decided a record ends, so nothing after it can close a quote.
-        let (stop, forced) = match quote {
+        let (stop, forced) = match scan {
             None => (
                 memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i),
                 false,
             ),
-            Some(q) => match record_end(bytes, start, q, layout.delimiter(), true, layout.quote_limit) {
+            Some(scan) => match record_end(bytes, start, scan, true, layout.quote_limit) {
                 End::At { end, forced } => (end, forced),
                 End::Open => (bytes.len(), false),
             },
@@ -645,7 +744,18 @@ mod tests {
             columns,
             trim: vec![true; columns],
             quote_limit: QUOTE_LIMIT,
+            file_delimiter: delimiter.as_bytes().to_vec(),
+            width: Width::Utf8,
         }
+    }
+
+    fn gbk(delimiter: &str, columns: usize) -> Layout {
+        let mut l = layout(delimiter, Some(b'"'), columns);
+        l.encoding = Some(encoding_rs::GBK);
+        l.encoding_name = "GBK";
+        l.file_delimiter = encoded(delimiter, l.encoding);
+        l.width = Width::of(l.encoding);
+        l
     }
 
     fn blocks(text: &[u8], layout: &Layout, size: usize) -> Vec<Block> {
@@ -684,7 +794,8 @@ mod tests {
             let mut got = Vec::new();
             let bs = blocks(text, l, size);
             let joined: Vec<u8> = bs.iter().flat_map(|b| b.bytes.clone()).collect();
-            assert_eq!(joined, text.to_vec(), "block size {size}");
+            let unmarked = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+            assert_eq!(joined, unmarked.to_vec(), "block size {size}");
             for b in &bs {
                 let p = parse(l, b);
                 let mut columns: Vec<_> = p.columns.into_iter().map(|mut c| c.finish()).collect();
@@ -785,7 +896,7 @@ mod tests {
         // Short texts of the characters that matter, from a fixed xorshift sequence:
         // no panic, every byte in exactly one block, the same records and lines for
         // every block size ([`records`]), each record on a line of its own.
-        let alphabet = b"ab,|@\"\n\r \"\n";
+        let alphabet = b"ab,|@\"\n\r \"\n\x81";
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move || {
             x ^= x << 13;
@@ -795,11 +906,17 @@ mod tests {
         };
         for round in 0..800 {
             let len = (next() % 40) as usize;
-            let text: Vec<u8> = (0..len)
+            let mut text: Vec<u8> = (0..len)
                 .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                 .collect();
-            let mut l = layout([",", "|@|"][round % 2], Some(b'"'), 2);
-            l.quote_limit = [1, 3, 7, 1 << 20][round / 2 % 4];
+            if round % 7 == 0 {
+                text.splice(0..0, *b"\xEF\xBB\xBF");
+            }
+            let mut l = match round % 4 {
+                3 => gbk("|", 2),
+                d => layout([",", "|@|", ", "][d], Some(b'"'), 2),
+            };
+            l.quote_limit = [1, 3, 7, 1 << 20][round / 4 % 4];
             let got = records(&text, &l);
             let lines: Vec<i64> = got.iter().map(|(line, _)| *line).collect();
             assert!(lines.windows(2).all(|w| w[0] < w[1]), "{text:?}: {lines:?}");
@@ -809,6 +926,54 @@ mod tests {
                 "{text:?}: {lines:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_quote_opens_a_field_where_the_field_splitter_starts_one() {
+        // `|@|@|"x`: the second field is `@|"x`, its quote a character.
+        let l = layout("|@|", Some(b'"'), 2);
+        assert_eq!(
+            records(b"1|@|@|\"x\ny\"\n3|@|z\n", &l),
+            vec![
+                (1, ok(&["1", "@|\"x"])),
+                (2, Err("columns".into())),
+                (3, ok(&["3", "z"]))
+            ]
+        );
+        // A delimiter ending in a space: the quote right after it opens the field.
+        let l = layout(", ", Some(b'"'), 2);
+        assert_eq!(
+            records(b"1, \"x\ny\"\n3, z\n", &l),
+            vec![(1, ok(&["1", "x\ny"])), (3, ok(&["3", "z"]))]
+        );
+        let l = layout(" ", Some(b'"'), 2);
+        assert_eq!(
+            records(b"1 \"x\ny\"\n3 z\n", &l),
+            vec![(1, ok(&["1", "x\ny"])), (3, ok(&["3", "z"]))]
+        );
+        // GBK: 0x81 0x7C is one character (its second byte a `|`), not a delimiter.
+        let l = gbk("|", 2);
+        assert_eq!(
+            records(b"a|\x81|\"b\nc\"\n3|z\n", &l),
+            vec![
+                (1, ok(&["a", "\u{4E85}\"b"])),
+                (2, Err("columns".into())),
+                (3, ok(&["3", "z"]))
+            ]
+        );
+        // A delimiter that is not ASCII is matched as the file writes it (GBK A3 AC).
+        let l = gbk("\u{FF0C}", 2);
+        assert_eq!(records(b"a\xa3\xac\"b\nc\"\n", &l), vec![(1, ok(&["a", "b\nc"]))]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_whatever_the_block_size() {
+        let l = layout(",", Some(b'"'), 2);
+        assert_eq!(
+            records(b"\xEF\xBB\xBFa,b\nc,d\n", &l),
+            vec![(1, ok(&["a", "b"])), (2, ok(&["c", "d"]))]
+        );
+        assert_eq!(records(b"\xEF\xBB", &l), vec![(1, Err("encoding".into()))]);
     }
 
     #[test]
