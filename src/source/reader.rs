@@ -53,7 +53,8 @@ impl Width {
     fn at(self, bytes: &[u8], i: usize) -> usize {
         match self {
             Width::Utf8 => 1,
-            _ if bytes[i] < 0x80 => 1,
+            // ASCII, and 0x80 (the euro sign in code page 936, one byte) or 0xFF.
+            _ if !(0x81..=0xFE).contains(&bytes[i]) => 1,
             Width::Gb18030 if matches!(bytes.get(i + 1), Some(0x30..=0x39)) => 4,
             _ => 2,
         }
@@ -896,7 +897,7 @@ mod tests {
         // Short texts of the characters that matter, from a fixed xorshift sequence:
         // no panic, every byte in exactly one block, the same records and lines for
         // every block size ([`records`]), each record on a line of its own.
-        let alphabet = b"ab,|@\"\n\r \"\n\x81";
+        let alphabet = b"ab,|@\"\n\r \"\n\x81\x80";
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move || {
             x ^= x << 13;
@@ -957,6 +958,19 @@ mod tests {
             records(b"a|\x81|\"b\nc\"\n3|z\n", &l),
             vec![
                 (1, ok(&["a", "\u{4E85}\"b"])),
+                (2, Err("columns".into())),
+                (3, ok(&["3", "z"]))
+            ]
+        );
+        // 0x80 is one character (the euro sign), so the `|` after it is a delimiter.
+        assert_eq!(
+            records(b"\x80|\"x\ny\"\n3|z\n", &l),
+            vec![(1, ok(&["\u{20AC}", "x\ny"])), (3, ok(&["3", "z"]))]
+        );
+        assert_eq!(
+            records(b"a|\x80\x81|\"x\ny\"\n3|z\n", &l),
+            vec![
+                (1, ok(&["a", "\u{20AC}\u{4E85}\"x"])),
                 (2, Err("columns".into())),
                 (3, ok(&["3", "z"]))
             ]
