@@ -449,17 +449,14 @@ impl Splitter {
 
     /// The end of the last whole record in `carry` (just past its line break), if any.
     fn boundary(&self, first_only: bool) -> Option<usize> {
-        match self.layout.scan() {
+        // Without a quote in sight every line break ends a record.
+        match self
+            .layout
+            .scan()
+            .filter(|s| memchr::memchr(s.quote, &self.carry).is_some())
+        {
             None if first_only => memchr::memchr(b'\n', &self.carry).map(|i| i + 1),
             None => memchr::memrchr(b'\n', &self.carry).map(|i| i + 1),
-            Some(scan) if memchr::memchr(scan.quote, &self.carry).is_none() => {
-                // No quote in sight: every line break ends a record.
-                if first_only {
-                    memchr::memchr(b'\n', &self.carry).map(|i| i + 1)
-                } else {
-                    memchr::memrchr(b'\n', &self.carry).map(|i| i + 1)
-                }
-            }
             Some(scan) => {
                 let mut last = None;
                 let mut start = 0;
@@ -593,11 +590,12 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
             content_end -= 1;
         }
         let record = &bytes[start..content_end];
-        // A record spans several lines only inside quotes.
-        let breaks = match quote {
-            None => u64::from(!unterminated),
-            Some(_) => memchr::memchr_iter(b'\n', &bytes[start..next]).count() as u64,
+        // A record spans several lines only inside quotes: the line breaks it holds.
+        let joined = match quote {
+            None => 0,
+            Some(_) => memchr::memchr_iter(b'\n', record).count() as u64,
         };
+        let breaks = joined + u64::from(!unterminated);
         if !record.is_empty() {
             let row = parsed.lines.len();
             parsed.lines.push(line as i64);
@@ -622,7 +620,6 @@ pub fn parse(layout: &Layout, block: &Block) -> Parsed {
                     c.append_null();
                 }
                 // A broken record over several lines: say which, a stray quote is likely.
-                let joined = memchr::memchr_iter(b'\n', record).count() as u64;
                 if joined > 0 {
                     reason.push_str(&format!(
                         " (lines {line} to {} read as one record: a quote joined them)",
